@@ -1,0 +1,97 @@
+"""One table maps domain errors to HTTP; every error body is {"error": {code, message, detail}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.errors import (
+    Conflict,
+    DomainError,
+    Invalid,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+)
+
+log = logging.getLogger("bandeng.api")
+
+ERROR_STATUS: dict[type[DomainError], int] = {
+    NotAuthenticated: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    TooManyRequests: 429,
+}
+
+HTTP_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求格式有误"),
+    401: ("not_authenticated", "请先登录"),
+    403: ("permission_denied", "没有权限"),
+    404: ("not_found", "未找到"),
+    405: ("method_not_allowed", "不支持此请求方法"),
+    413: ("payload_too_large", "内容过大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+}
+
+VALIDATION_MESSAGE = "输入有误，请检查标出的字段"
+
+
+def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "detail": detail}}
+
+
+def status_for(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+def _clean_validation(errors: Any) -> list[dict[str, Any]]:
+    """Field path and problem for each error; the submitted value is left out (it may be a password)."""
+    return [
+        {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))}
+        for err in errors
+    ]
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    return JSONResponse(error_body(exc.code, exc.message, exc.detail), status_code=status_for(exc), headers=headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(
+        error_body("validation_error", VALIDATION_MESSAGE, _clean_validation(exc.errors())), status_code=422
+    )
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, message = HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求未能完成"))
+    detail = exc.detail if isinstance(exc.detail, str | dict | list) and exc.status_code != 404 else None
+    return JSONResponse(
+        error_body(code, message, detail), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+    )
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return JSONResponse(error_body("internal_error", "服务器内部错误，请稍后再试"), status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,60 @@
+"""create_app(): the API under /api/v1, the PWA at /, error handlers, and optionally the scheduler."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import install_error_handlers
+from api.routes import audit, auth, categories, health, org_units, public, requests, users
+from core.settings import get_settings
+
+DESCRIPTION = """
+板凳 Bandeng：网格化管理的后端与移动端。网格员走访、居民诉求登记与流转、7 天反馈承诺、居民查询与评价。
+
+* 登录：`POST /api/v1/auth/login` 得到 `access_token`，点右上角 **Authorize** 填入。
+* 每个错误都是 `{"error": {"code", "message", "detail"}}`；字段错误在 `detail` 中列出路径。
+* 时间均为带时区的 ISO 8601；列表使用 `limit` + `cursor` 分页，返回 `next_cursor`。
+"""
+
+
+def create_app(*, with_scheduler: bool = False) -> FastAPI:
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if with_scheduler:
+            from workers.scheduler import build_scheduler
+
+            scheduler = build_scheduler(background=True)
+            scheduler.start()
+        yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+    app = FastAPI(
+        title="板凳 Bandeng API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    install_error_handlers(app)
+    prefix = "/api/v1"
+    app.include_router(health.router, prefix=prefix, tags=["health"])
+    app.include_router(auth.router, prefix=f"{prefix}/auth", tags=["auth 登录"])
+    app.include_router(auth.me_router, prefix=prefix, tags=["auth 登录"])
+    app.include_router(users.router, prefix=f"{prefix}/users", tags=["users 账号"])
+    app.include_router(org_units.router, prefix=f"{prefix}/org-units", tags=["org 组织架构"])
+    app.include_router(categories.router, prefix=f"{prefix}/categories", tags=["categories 诉求分类"])
+    app.include_router(requests.router, prefix=f"{prefix}/requests", tags=["requests 诉求"])
+    app.include_router(public.router, prefix=f"{prefix}/public", tags=["public 居民（免登录）"])
+    app.include_router(audit.router, prefix=f"{prefix}/audit-log", tags=["audit 审计"])
+    if settings.pwa_dir.is_dir():
+        app.mount("/", StaticFiles(directory=settings.pwa_dir, html=True), name="pwa")
+    return app

@@ -1,0 +1,140 @@
+"""Vocabularies stored as strings; the Chinese labels are what people see."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class UnitKind(StrEnum):
+    district = "district"
+    town = "town"
+    village = "village"
+    grid = "grid"
+    department = "department"
+
+
+class Role(StrEnum):
+    grid_member = "grid_member"
+    grid_leader = "grid_leader"
+    village_staff = "village_staff"
+    town_cadre = "town_cadre"
+    department_handler = "department_handler"
+    admin = "admin"
+    auditor = "auditor"
+
+
+class Channel(StrEnum):
+    visit = "visit"
+    service_point = "service_point"
+    reception = "reception"
+    self_report = "self_report"
+    hotline = "hotline"
+
+
+class RequestClass(StrEnum):
+    emergency = "emergency"
+    utilities = "utilities"
+    general = "general"
+    complex = "complex"
+    consultation = "consultation"
+
+
+class RequestStatus(StrEnum):
+    registered = "registered"
+    accepted = "accepted"
+    dispatched = "dispatched"
+    in_progress = "in_progress"
+    replied = "replied"
+    closed = "closed"
+    not_accepted = "not_accepted"
+
+
+class Action(StrEnum):
+    register = "register"  # the first event of every request; not an action a person takes later
+    accept = "accept"
+    reject = "reject"
+    resolve_on_spot = "resolve_on_spot"
+    dispatch = "dispatch"
+    return_ = "return"
+    sign_for = "sign_for"
+    first_contact = "first_contact"
+    start = "start"
+    reply = "reply"
+    close = "close"
+    reopen = "reopen"
+    escalate = "escalate"
+    transfer = "transfer"
+    rate = "rate"
+
+
+class ClosureType(StrEnum):
+    on_spot = "on_spot"
+    substantive = "substantive"
+    phased = "phased"
+    procedural = "procedural"
+
+
+class RejectReason(StrEnum):
+    duplicate = "duplicate"
+    out_of_area = "out_of_area"
+    not_our_duty = "not_our_duty"
+    abusive = "abusive"
+
+
+class Supervision(StrEnum):
+    normal = "normal"
+    yellow = "yellow"
+    red = "red"
+
+
+class RatingLevel(StrEnum):
+    satisfied = "satisfied"
+    basically_satisfied = "basically_satisfied"
+    unsatisfied = "unsatisfied"
+
+
+STATUS_LABELS: dict[RequestStatus, str] = {
+    RequestStatus.registered: "已登记",
+    RequestStatus.accepted: "已受理",
+    RequestStatus.dispatched: "已派单",
+    RequestStatus.in_progress: "办理中",
+    RequestStatus.replied: "已答复",
+    RequestStatus.closed: "已办结",
+    RequestStatus.not_accepted: "不予受理",
+}
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.register: "登记",
+    Action.accept: "受理",
+    Action.reject: "不予受理",
+    Action.resolve_on_spot: "当场办结",
+    Action.dispatch: "派单",
+    Action.return_: "退单",
+    Action.sign_for: "签收",
+    Action.first_contact: "首次联系",
+    Action.start: "开始办理",
+    Action.reply: "答复",
+    Action.close: "办结",
+    Action.reopen: "重办",
+    Action.escalate: "上报",
+    Action.transfer: "转办",
+    Action.rate: "评价",
+}
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.grid_member: "网格员",
+    Role.grid_leader: "网格长",
+    Role.village_staff: "村(社区)干部",
+    Role.town_cadre: "镇街干部",
+    Role.department_handler: "职能部门",
+    Role.admin: "管理员",
+    Role.auditor: "审计员",
+}
+
+UNIT_KIND_LABELS: dict[UnitKind, str] = {
+    UnitKind.district: "区县",
+    UnitKind.town: "镇街",
+    UnitKind.village: "村(社区)",
+    UnitKind.grid: "网格",
+    UnitKind.department: "职能部门",
+}

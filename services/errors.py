@@ -1,0 +1,67 @@
+"""Domain errors: each knows its code and a message for people, nothing of HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    message = "操作未能完成"
+
+    def __init__(self, message: str | None = None, *, detail: Any = None, code: str | None = None) -> None:
+        self.message = message or type(self).message
+        self.detail = detail
+        if code:
+            self.code = code
+        super().__init__(self.message)
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = "未找到，或您无权查看"
+
+
+class NotAuthenticated(DomainError):
+    code = "not_authenticated"
+    message = "请先登录"
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    message = "您的角色不能执行此操作"
+
+
+class PasswordChangeRequired(PermissionDenied):
+    code = "password_change_required"
+    message = "请先修改初始密码"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    message = "与当前数据冲突"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    message = "当前状态下不能执行此操作"
+
+
+class Invalid(DomainError):
+    """A value that parsed but breaks a rule; `field` names the offending input."""
+
+    code = "invalid"
+    message = "输入有误"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        loc = ["body", field] if field else []
+        super().__init__(message, detail=[{"loc": loc, "msg": message, "type": code or "invalid"}], code=code)
+
+
+class TooManyRequests(DomainError):
+    code = "rate_limited"
+    message = "请求过于频繁，请稍后再试"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60, code: str | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, detail={"retry_after": retry_after}, code=code)

@@ -1,0 +1,98 @@
+"""The resident-request lifecycle as a table, checked before anything is written."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from models.enums import Action, RequestStatus, Role
+
+S = RequestStatus
+A = Action
+
+_OPEN = (S.registered, S.accepted, S.dispatched, S.in_progress)
+
+TRANSITIONS: Mapping[tuple[RequestStatus, Action], RequestStatus] = {
+    (S.registered, A.accept): S.accepted,
+    (S.registered, A.reject): S.not_accepted,
+    (S.registered, A.resolve_on_spot): S.closed,
+    (S.accepted, A.resolve_on_spot): S.closed,
+    (S.accepted, A.dispatch): S.dispatched,
+    (S.dispatched, A.return_): S.accepted,
+    (S.in_progress, A.return_): S.accepted,
+    (S.dispatched, A.sign_for): S.dispatched,
+    (S.dispatched, A.first_contact): S.dispatched,
+    (S.in_progress, A.first_contact): S.in_progress,
+    (S.dispatched, A.start): S.in_progress,
+    (S.in_progress, A.reply): S.replied,
+    (S.replied, A.close): S.closed,
+    (S.replied, A.reopen): S.dispatched,
+    (S.closed, A.reopen): S.dispatched,
+    (S.replied, A.rate): S.replied,
+    (S.closed, A.rate): S.closed,
+    **{(status, A.escalate): status for status in _OPEN},
+    **{(status, A.transfer): S.dispatched for status in _OPEN},
+}
+
+_STAFF = frozenset({Role.grid_member, Role.grid_leader, Role.village_staff, Role.town_cadre})
+_MANAGERS = frozenset({Role.grid_leader, Role.village_staff, Role.town_cadre})
+_HANDLERS = _STAFF | {Role.department_handler}
+
+# Who may take each action; residents act only through the public rating.
+ACTION_ROLES: Mapping[Action, frozenset[Role]] = {
+    A.accept: _MANAGERS,
+    A.reject: _MANAGERS,
+    A.dispatch: _MANAGERS,
+    A.resolve_on_spot: _STAFF,
+    A.return_: _HANDLERS,
+    A.sign_for: _HANDLERS,
+    A.first_contact: _HANDLERS,
+    A.start: _HANDLERS,
+    A.reply: _HANDLERS,
+    A.close: _MANAGERS,
+    A.reopen: _MANAGERS,
+    A.escalate: _STAFF,
+    A.transfer: frozenset({Role.town_cadre}),
+    A.rate: frozenset(),
+}
+
+# Inputs an action cannot do without (checked before the transition is applied).
+REQUIRED_INPUTS: Mapping[Action, tuple[str, ...]] = {
+    A.reject: ("reject_reason",),
+    A.resolve_on_spot: ("note",),
+    A.dispatch: ("handling_unit_id",),
+    A.return_: ("note",),
+    A.reply: ("closure_type", "note"),
+    A.reopen: ("note",),
+    A.transfer: ("department_id",),
+    A.escalate: ("note",),
+}
+
+
+class InvalidTransitionError(Exception):
+    def __init__(self, status: RequestStatus, action: Action) -> None:
+        self.status = status
+        self.action = action
+        super().__init__(f"{action} is not allowed in {status}")
+
+
+def transition(status: RequestStatus, action: Action) -> RequestStatus:
+    """The status after `action`, or InvalidTransitionError if the table has no such move."""
+    try:
+        return TRANSITIONS[(RequestStatus(status), action)]
+    except KeyError:
+        raise InvalidTransitionError(RequestStatus(status), action) from None
+
+
+def may_take(role: Role, action: Action) -> bool:
+    return role in ACTION_ROLES.get(action, frozenset())
+
+
+def allowed_actions(status: RequestStatus, role: Role) -> list[Action]:
+    """Actions this role may take now, in the order of the Action vocabulary."""
+    return [
+        action for action in Action if (RequestStatus(status), action) in TRANSITIONS and may_take(role, action)
+    ]
+
+
+def missing_inputs(action: Action, given: Mapping[str, object]) -> list[str]:
+    return [name for name in REQUIRED_INPUTS.get(action, ()) if given.get(name) in (None, "")]

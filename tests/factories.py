@@ -1,0 +1,98 @@
+"""Plain factory functions: they add and flush, never commit, so every test rolls back cleanly."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlmodel import Session
+
+from core.clock import utc_now
+from core.crypto import get_cipher
+from core.security import create_access_token, hash_password
+from models.enums import Role, UnitKind
+from models.org import OrgUnit
+from models.user import User
+from services.actor import Actor
+from services.org import add_unit
+
+DEFAULT_PASSWORD = "Grid-2026-ok"
+_mobiles = itertools.count(13900000001)
+
+
+@lru_cache
+def _default_hash() -> str:
+    return hash_password(DEFAULT_PASSWORD)
+
+
+@dataclass
+class Town:
+    district: OrgUnit
+    town: OrgUnit
+    village_a: OrgUnit
+    village_b: OrgUnit
+    grid_a1: OrgUnit
+    grid_a2: OrgUnit
+    grid_b1: OrgUnit
+    department: OrgUnit
+
+
+def make_town(session: Session, prefix: str = "990101") -> Town:
+    """A district with one town, two villages of two and one grids, and one department."""
+    district = add_unit(session, UnitKind.district, "测试区", prefix, None)
+    town = add_unit(session, UnitKind.town, "测试镇", f"{prefix}101", district)
+    village_a = add_unit(session, UnitKind.village, "甲村", f"{prefix}101201", town)
+    village_b = add_unit(session, UnitKind.village, "乙村", f"{prefix}101202", town)
+    return Town(
+        district=district,
+        town=town,
+        village_a=village_a,
+        village_b=village_b,
+        grid_a1=add_unit(session, UnitKind.grid, "甲村第一网格", f"{prefix}101201001", village_a),
+        grid_a2=add_unit(session, UnitKind.grid, "甲村第二网格", f"{prefix}101201002", village_a),
+        grid_b1=add_unit(session, UnitKind.grid, "乙村第一网格", f"{prefix}101202001", village_b),
+        department=add_unit(session, UnitKind.department, "镇水务站", f"{prefix}101D01", town),
+    )
+
+
+def make_user(
+    session: Session,
+    role: Role,
+    unit: OrgUnit,
+    *,
+    name: str = "测试用户",
+    mobile: str | None = None,
+    password: str | None = None,
+    must_change_password: bool = False,
+) -> User:
+    phone = mobile or str(next(_mobiles))
+    sealed = get_cipher().seal_phone(phone)
+    assert unit.id is not None
+    user = User(
+        name=name,
+        mobile_ciphertext=sealed.ciphertext,
+        mobile_index=sealed.blind_index,
+        mobile_last4=sealed.last4,
+        role=role,
+        org_unit_id=unit.id,
+        password_hash=hash_password(password) if password else _default_hash(),
+        must_change_password=must_change_password,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def actor_of(session: Session, user: User) -> Actor:
+    unit = session.get(OrgUnit, user.org_unit_id)
+    assert unit is not None and user.id is not None
+    return Actor(id=user.id, role=Role(user.role), unit_id=unit.id or 0, unit_path=unit.path, name=user.name)
+
+
+def auth_header(user: User) -> dict[str, str]:
+    assert user.id is not None
+    token = create_access_token(
+        subject=user.id, token_version=user.token_version, must_change=user.must_change_password, now=utc_now()
+    )
+    return {"Authorization": f"Bearer {token}"}
