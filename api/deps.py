@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -13,7 +14,9 @@ from core.db import get_engine
 from core.security import TokenInvalid, decode_access_token
 from models.enums import Role
 from models.org import OrgUnit
+from models.resident_request import ResidentRequest
 from models.user import User
+from services import resident_requests
 from services.actor import Actor
 from services.errors import NotAuthenticated, PasswordChangeRequired, PermissionDenied
 
@@ -89,3 +92,13 @@ def client_ip(request: Request) -> str:
 
 
 ClientIP = Annotated[str, Depends(client_ip)]
+
+
+def current_resident_request(
+    request_id: uuid.UUID, session: SessionDep, actor: CurrentActor
+) -> ResidentRequest:
+    """The request named in the path, if the actor may read it (404 otherwise)."""
+    return resident_requests.get_readable(session, actor, request_id)
+
+
+CurrentResidentRequest = Annotated[ResidentRequest, Depends(current_resident_request)]

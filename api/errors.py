@@ -63,10 +63,16 @@ def _clean_validation(errors: Any) -> list[dict[str, Any]]:
     ]
 
 
-async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
+def error_response(exc: DomainError) -> JSONResponse:
+    """The response for a domain error; routes return it (instead of raising) when the transaction must
+    still commit, e.g. to keep a failed-attempt counter."""
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
     return JSONResponse(error_body(exc.code, exc.message, exc.detail), status_code=status_for(exc), headers=headers)
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return error_response(exc)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

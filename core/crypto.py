@@ -22,7 +22,7 @@ def normalize_phone(raw: str) -> str:
     digits = _NON_DIGITS.sub("", raw)
     for prefix in ("0086", "86"):
         if len(digits) == len(prefix) + 11 and digits.startswith(prefix):
-            return digits[len(prefix):]
+            return digits[len(prefix) :]
     return digits
 
 

@@ -20,9 +20,7 @@ DEV_PHONE_HASH_KEY = "dev-only-phone-blind-index-key"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="BANDENG_", env_file=".env", env_ignore_empty=True, extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="BANDENG_", env_file=".env", env_ignore_empty=True, extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = Field(default=f"sqlite:///{ROOT / 'data' / 'bandeng.db'}")
@@ -49,7 +47,9 @@ class Settings(BaseSettings):
     def _no_dev_keys_in_production(self) -> Settings:
         if self.environment == "production":
             dev = {self.secret_key, self.phone_key, self.phone_hash_key} & {
-                DEV_SECRET_KEY, DEV_PHONE_KEY, DEV_PHONE_HASH_KEY
+                DEV_SECRET_KEY,
+                DEV_PHONE_KEY,
+                DEV_PHONE_HASH_KEY,
             }
             if dev:
                 raise ValueError("production needs its own BANDENG_SECRET_KEY, PHONE_KEY and PHONE_HASH_KEY")

@@ -1,6 +1,6 @@
 """Every table module is imported here so `SQLModel.metadata` is complete for Alembic."""
 
-from models import base as base  # noqa: I001  (sets the naming convention before any table exists)
+from models import base as base
 from models.audit import AuditLog, RateLimitBucket
 from models.org import OrgUnit
 from models.resident_request import Category, Rating, ResidentRequest, ResidentRequestEvent, RoutingRule, Transfer

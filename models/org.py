@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from models.base import at_field, created_at_field
+from models.base import created_at_field
 from models.enums import UnitKind
 
 

@@ -26,7 +26,7 @@ def subtree_ids(actor: Actor) -> Select[Any]:
 
 def readable_requests(actor: Actor) -> Select[Any]:
     """Requests located in, handled in, or first received in the actor's subtree; departments see what
-    was transferred to them. Any other role sees nothing."""
+    was transferred or routed to them. Any other role sees nothing."""
     query = select(ResidentRequest)
     if actor.role in _REQUEST_READERS and actor.unit_path:
         units = subtree_ids(actor)
@@ -39,7 +39,9 @@ def readable_requests(actor: Actor) -> Select[Any]:
         )
     if actor.role == Role.department_handler:
         transferred = select(Transfer.resident_request_id).where(Transfer.department_id == actor.unit_id)
-        return query.where(col(ResidentRequest.id).in_(transferred))
+        return query.where(
+            or_(col(ResidentRequest.id).in_(transferred), ResidentRequest.handling_unit_id == actor.unit_id)
+        )
     return query.where(false())
 
 
@@ -47,9 +49,7 @@ def readable_units(actor: Actor) -> Select[Any]:
     """Org units in the actor's subtree plus the chain above it (so a grid worker can name their town)."""
     query = select(OrgUnit)
     if actor.role in _UNIT_READERS and actor.unit_path:
-        return query.where(
-            or_(col(OrgUnit.path).startswith(actor.unit_path), col(OrgUnit.id).in_(actor.ancestor_ids))
-        )
+        return query.where(or_(col(OrgUnit.path).startswith(actor.unit_path), col(OrgUnit.id).in_(actor.ancestor_ids)))
     return query.where(false())
 
 

@@ -13,6 +13,7 @@ from core.crypto import get_cipher
 from core.security import create_access_token, hash_password
 from models.enums import Role, UnitKind
 from models.org import OrgUnit
+from models.resident_request import ResidentRequest
 from models.user import User
 from services.actor import Actor
 from services.org import add_unit
@@ -96,3 +97,33 @@ def auth_header(user: User) -> dict[str, str]:
         subject=user.id, token_version=user.token_version, must_change=user.must_change_password, now=utc_now()
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+def category_id(session: Session, name: str = "基础设施") -> int:
+    """Id of a category seeded by the first migration."""
+    from sqlmodel import select
+
+    from models.resident_request import Category
+
+    found = session.exec(select(Category.id).where(Category.name == name)).first()
+    assert found is not None
+    return found
+
+
+def make_resident_request(
+    session: Session, actor: Actor, unit: OrgUnit, *, description: str = "村口路灯不亮", phone: str = "13812341234"
+) -> ResidentRequest:
+    """A registered request through the real service (routing, event and deadline included)."""
+    from models.enums import Channel
+    from models.resident_request_schemas import ResidentRequestCreate
+    from services.resident_requests import Registration, register
+
+    assert unit.id is not None
+    data = ResidentRequestCreate(
+        channel=Channel.visit,
+        category_id=category_id(session),
+        description=description,
+        unit_id=unit.id,
+        reporter_phone=phone,
+    )
+    return register(session, Registration(data, actor), now=utc_now())

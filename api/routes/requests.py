@@ -1,3 +1,95 @@
-from fastapi import APIRouter
+"""Resident requests for staff: register, list, read, act, reveal a phone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import ClientIP, CurrentActor, CurrentResidentRequest, SessionDep
+from core.clock import utc_now
+from models.enums import RequestStatus
+from models.resident_request_schemas import (
+    ActionCommand,
+    ResidentRequestCreate,
+    ResidentRequestDetail,
+    ResidentRequestPage,
+    RevealedPhone,
+    RevealPhone,
+)
+from models.types import DbId, Text
+from services import request_actions, request_views, resident_requests
+from services.phones import reveal_reporter_phone
+from services.resident_requests import Registration
 
 router = APIRouter()
+
+ERRORS = {
+    401: {"description": "未登录或登录已失效"},
+    403: {"description": "角色不允许，或需先修改初始密码"},
+    404: {"description": "诉求不存在或不在您的可见范围"},
+    409: {"description": "当前状态不允许此操作；detail.allowed_actions 列出允许的操作"},
+    422: {"description": "字段错误；detail 列出每个字段的路径"},
+}
+
+
+@router.get("", response_model=ResidentRequestPage, responses=ERRORS, summary="诉求列表（按登记时间倒序，游标分页）")
+def list_resident_requests(
+    session: SessionDep,
+    actor: CurrentActor,
+    status: RequestStatus | None = None,
+    category_id: DbId | None = None,
+    unit_id: Annotated[DbId | None, Query(description="该单位及其下级单位的诉求")] = None,
+    overdue: Annotated[bool | None, Query(description="true 只看超期未反馈；false 只看未超期")] = None,
+    q: Annotated[Text | None, Query(max_length=100, description="案件码或诉求内容关键词")] = None,
+    registered_from: datetime | None = None,
+    registered_to: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[Text | None, Query(max_length=200)] = None,
+) -> ResidentRequestPage:
+    flt = request_views.RequestFilter(status, category_id, unit_id, overdue, q, registered_from, registered_to)
+    return request_views.list_page(session, actor, flt, limit=limit, cursor=cursor, now=utc_now())
+
+
+@router.post(
+    "",
+    response_model=ResidentRequestDetail,
+    status_code=status.HTTP_201_CREATED,
+    responses=ERRORS,
+    summary="登记诉求（路由、时间线和 7 天反馈期限一并生成）",
+)
+def register_resident_request(
+    body: ResidentRequestCreate, session: SessionDep, actor: CurrentActor
+) -> ResidentRequestDetail:
+    now = utc_now()
+    resident_request = resident_requests.register(session, Registration(body, actor), now=now)
+    return request_views.detail(session, resident_request, actor, now)
+
+
+@router.get("/{request_id}", response_model=ResidentRequestDetail, responses=ERRORS, summary="诉求详情与时间线")
+def read_resident_request(
+    resident_request: CurrentResidentRequest, session: SessionDep, actor: CurrentActor
+) -> ResidentRequestDetail:
+    return request_views.detail(session, resident_request, actor, utc_now())
+
+
+@router.post(
+    "/{request_id}/actions", response_model=ResidentRequestDetail, responses=ERRORS, summary="对诉求执行一个操作"
+)
+def act_on_resident_request(
+    body: ActionCommand, resident_request: CurrentResidentRequest, session: SessionDep, actor: CurrentActor
+) -> ResidentRequestDetail:
+    now = utc_now()
+    request_actions.act(session, resident_request, body, actor=actor, now=now)
+    return request_views.detail(session, resident_request, actor, now)
+
+
+@router.post(
+    "/{request_id}/reveal-phone", response_model=RevealedPhone, responses=ERRORS, summary="查看居民完整电话（记入审计）"
+)
+def reveal_phone(
+    body: RevealPhone, resident_request: CurrentResidentRequest, session: SessionDep, actor: CurrentActor, ip: ClientIP
+) -> RevealedPhone:
+    phone = reveal_reporter_phone(session, resident_request, actor, reason=body.reason, ip=ip, now=utc_now())
+    return RevealedPhone(phone=phone)

@@ -89,9 +89,7 @@ def may_take(role: Role, action: Action) -> bool:
 
 def allowed_actions(status: RequestStatus, role: Role) -> list[Action]:
     """Actions this role may take now, in the order of the Action vocabulary."""
-    return [
-        action for action in Action if (RequestStatus(status), action) in TRANSITIONS and may_take(role, action)
-    ]
+    return [action for action in Action if (RequestStatus(status), action) in TRANSITIONS and may_take(role, action)]
 
 
 def missing_inputs(action: Action, given: Mapping[str, object]) -> list[str]:

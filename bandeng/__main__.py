@@ -1,0 +1,3 @@
+from bandeng.cli import main
+
+raise SystemExit(main())

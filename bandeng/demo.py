@@ -1,0 +1,213 @@
+"""A synthetic town for trying Bandeng: 3 villages of 3 grids, every role, requests in every state.
+
+Every name, code and number here is made up: district code 99xxxx is not a real division, and demo
+mobiles start with 100, which no real Chinese mobile does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from core.clock import utc_now
+from core.db import session_scope
+from models.enums import Channel, RatingLevel, Role, UnitKind
+from models.org import OrgUnit
+from models.resident_request import Category, ResidentRequest, RoutingRule
+from models.resident_request_schemas import ActionCommand, ResidentRequestCreate
+from services import request_actions
+from services.actor import Actor
+from services.org import add_unit
+from services.resident_requests import Registration, register
+from services.users import create_user
+
+DEMO_PASSWORD = "Bandeng-2026"
+DISTRICT_CODE = "990100"
+TOWN_CODE = "990100101"
+VILLAGES = [("东湖村", "201"), ("西岭村", "202"), ("南溪社区", "203")]
+DEPARTMENTS = [("镇水务站", "D01"), ("镇综治办", "D02"), ("镇农业农村办", "D03")]
+
+
+@dataclass
+class Demo:
+    units: dict[str, OrgUnit] = field(default_factory=dict)
+    actors: dict[str, Actor] = field(default_factory=dict)
+    mobiles: list[tuple[str, str, str]] = field(default_factory=list)  # (mobile, role label, who)
+    categories: dict[str, int] = field(default_factory=dict)
+
+
+def _tree(session: Session, demo: Demo) -> None:
+    district = add_unit(session, UnitKind.district, "示例区", DISTRICT_CODE, None)
+    town = add_unit(session, UnitKind.town, "板凳镇", TOWN_CODE, district)
+    demo.units |= {"district": district, "town": town}
+    for v, (name, seq) in enumerate(VILLAGES, start=1):
+        village = add_unit(session, UnitKind.village, name, f"{TOWN_CODE}{seq}", town)
+        demo.units[f"v{v}"] = village
+        for g in range(1, 4):
+            demo.units[f"v{v}g{g}"] = add_unit(
+                session, UnitKind.grid, f"{name}第{g}网格", f"{village.code}{g:03d}", village
+            )
+    for d, (name, suffix) in enumerate(DEPARTMENTS, start=1):
+        demo.units[f"d{d}"] = add_unit(session, UnitKind.department, name, f"{TOWN_CODE}{suffix}", town)
+
+
+def _account(session: Session, demo: Demo, key: str, name: str, role: Role, unit_key: str) -> None:
+    mobile = f"100{len(demo.mobiles) + 1:08d}"
+    unit = demo.units[unit_key]
+    assert unit.id is not None
+    user = create_user(
+        session,
+        name=name,
+        mobile=mobile,
+        role=role,
+        org_unit_id=unit.id,
+        password=DEMO_PASSWORD,
+        must_change_password=False,
+    )
+    assert user.id is not None
+    demo.actors[key] = Actor(id=user.id, role=role, unit_id=unit.id, unit_path=unit.path, name=name)
+    demo.mobiles.append((mobile, role.value, f"{name}（{unit.name}）"))
+
+
+def _accounts(session: Session, demo: Demo) -> None:
+    _account(session, demo, "admin", "管理员小赵", Role.admin, "district")
+    _account(session, demo, "auditor", "审计员小钱", Role.auditor, "district")
+    _account(session, demo, "cadre", "驻点干部孙镇长", Role.town_cadre, "town")
+    for v in range(1, 4):
+        _account(session, demo, f"v{v}staff", f"村干部{v}号", Role.village_staff, f"v{v}")
+        for g in range(1, 4):
+            _account(session, demo, f"v{v}g{g}leader", f"网格长{v}-{g}", Role.grid_leader, f"v{v}g{g}")
+            _account(session, demo, f"v{v}g{g}member", f"网格员{v}-{g}", Role.grid_member, f"v{v}g{g}")
+    for d in range(1, 4):
+        _account(session, demo, f"d{d}", f"部门承办人{d}号", Role.department_handler, f"d{d}")
+
+
+def _routing(session: Session, demo: Demo) -> None:
+    """Neighbour disputes in 东湖村 go to the village mediation desk; everything else waits in the village queue."""
+    village = demo.units["v1"]
+    for g in range(1, 4):
+        grid = demo.units[f"v1g{g}"]
+        assert grid.id and village.id
+        session.add(RoutingRule(category_id=demo.categories["邻里纠纷"], unit_id=grid.id, handling_unit_id=village.id))
+    session.flush()
+
+
+# (description, category, grid, days ago, steps: (actor key, action, extra inputs))
+Step = tuple[str, str, dict[str, Any]]
+_SOLVE = [
+    ("v1staff", "accept", {}),
+    ("v1staff", "dispatch", {"unit": "v1g1"}),
+    ("v1g1member", "sign_for", {}),
+    ("v1g1member", "first_contact", {"note": "已电话联系居民"}),
+    ("v1g1member", "start", {}),
+]
+_REPLY: list[Step] = [*_SOLVE, ("v1g1member", "reply", {"closure_type": "substantive", "note": "已处理完毕，请您查看"})]
+SCENARIOS: list[tuple[str, str, str, float, list[Step]]] = [
+    ("村口路灯不亮，晚上出行不便", "基础设施", "v1g1", 0.1, []),
+    ("垃圾收集点三天没有清运", "环境卫生", "v2g1", 0.2, []),
+    ("咨询新农合缴费标准", "政策咨询", "v3g2", 0.3, []),
+    ("灌溉渠堵塞，影响春耕", "基础设施", "v1g2", 10, []),
+    ("低保申请材料不清楚怎么准备", "社会保障", "v2g2", 1, [("v2staff", "accept", {})]),
+    ("两户因宅基地边界发生争执", "邻里纠纷", "v1g3", 1.5, [("v1staff", "accept", {})]),
+    ("自来水水压低", "水电气", "v1g1", 2, _SOLVE[:2]),
+    ("小广场健身器材损坏", "基础设施", "v1g1", 3, _SOLVE[:3]),
+    ("河道边护栏松动，有安全隐患", "治安隐患", "v1g1", 6, _SOLVE),
+    ("村道坑洼积水", "基础设施", "v1g1", 5, _SOLVE[:5]),
+    ("公厕无人保洁", "环境卫生", "v1g1", 4, _REPLY),
+    ("路边杂草丛生", "环境卫生", "v1g1", 5, _REPLY),
+    ("独居老人家中漏雨", "土地房屋", "v1g1", 8, [*_REPLY, ("rate", "satisfied", {})]),
+    ("下水道返味", "环境卫生", "v1g1", 9, [*_REPLY, ("rate", "unsatisfied", {"comment": "味道还在"})]),
+    ("楼道灯泡坏了", "基础设施", "v2g3", 2, [("v2g3member", "resolve_on_spot", {"note": "当场更换灯泡"})]),
+    ("门前排水沟堵了", "环境卫生", "v3g1", 1, [("v3g1leader", "resolve_on_spot", {"note": "当场疏通"})]),
+    ("反映的道路已在上周修好", "基础设施", "v2g1", 2, [("v2staff", "reject", {"reject_reason": "duplicate"})]),
+    (
+        "停水两天无人通知",
+        "水电气",
+        "v2g1",
+        3,
+        [("v2staff", "accept", {}), ("cadre", "transfer", {"department": "d1", "note": "请水务站两日内处理"})],
+    ),
+    (
+        "夜间有人在河边电鱼",
+        "治安隐患",
+        "v3g3",
+        4,
+        [
+            ("cadre", "transfer", {"department": "d2", "note": "请综治办核查"}),
+            ("d2", "sign_for", {}),
+            ("d2", "start", {}),
+            ("d2", "reply", {"closure_type": "procedural", "note": "已联系派出所加强巡查"}),
+        ],
+    ),
+    ("养殖场异味扰民", "环境卫生", "v3g1", 9, [("v3g1member", "escalate", {"note": "网格内协调不了"})]),
+]
+
+
+def _command(demo: Demo, action: str, extra: dict[str, Any]) -> ActionCommand:
+    inputs = {k: v for k, v in extra.items() if k not in ("unit", "department")}
+    if "unit" in extra:
+        inputs["handling_unit_id"] = demo.units[extra["unit"]].id
+    if "department" in extra:
+        inputs["department_id"] = demo.units[extra["department"]].id
+    return ActionCommand(action=action, **inputs)  # type: ignore[arg-type]
+
+
+def _play(session: Session, demo: Demo, scenario: tuple[str, str, str, float, list[Step]], now: datetime) -> str:
+    description, category, grid, days_ago, steps = scenario
+    at = now - timedelta(days=days_ago)
+    grid_unit = demo.units[grid]
+    assert grid_unit.id is not None
+    data = ResidentRequestCreate(
+        channel=Channel.visit,
+        category_id=demo.categories[category],
+        description=description,
+        unit_id=grid_unit.id,
+        reporter_name="居民（示例）",
+        reporter_phone=f"100{9000 + len(description):04d}{int(days_ago * 10) % 10000:04d}",
+    )
+    rr = register(session, Registration(data, demo.actors[f"{grid}member"]), now=at)
+    for i, (who, action, extra) in enumerate(steps, start=1):
+        when = at + timedelta(hours=2 * i)
+        if who == "rate":
+            request_actions.rate(session, rr, RatingLevel(action), extra.get("comment"), now=when)
+        else:
+            request_actions.act(session, rr, _command(demo, action, extra), actor=demo.actors[who], now=when)
+    return f"{rr.case_code} / 电话后 4 位 {rr.reporter_phone_last4} — {description}（{rr.status}）"
+
+
+def seed_demo(now: datetime | None = None) -> None:
+    """Seed the demo town once; on a second run only print the accounts again."""
+    with session_scope() as session:
+        if session.exec(select(OrgUnit).where(OrgUnit.code == DISTRICT_CODE)).first() is not None:
+            print("示例数据已存在，未重复生成。/ Demo data already present.")
+            _print_accounts()
+            return
+        demo = Demo()
+        demo.categories = {c.name: c.id or 0 for c in session.exec(select(Category)).all()}
+        _tree(session, demo)
+        _accounts(session, demo)
+        _routing(session, demo)
+        lines = [_play(session, demo, scenario, now or utc_now()) for scenario in SCENARIOS]
+        count = len(session.exec(select(ResidentRequest.id)).all())
+    print(f"已生成示例镇：3 个村、9 个网格、{len(demo.mobiles)} 个账号、{count} 件诉求。")
+    print("居民可用以下案件码查询（节选）：")
+    for line in lines[10:14]:
+        print(f"  {line}")
+    _print_accounts()
+
+
+def _print_accounts() -> None:
+    print(f"\n示例账号（密码均为 {DEMO_PASSWORD}）/ demo accounts, password {DEMO_PASSWORD}:")
+    rows = [
+        ("10000000001", "admin 管理员"),
+        ("10000000002", "auditor 审计员"),
+        ("10000000003", "town_cadre 驻点干部（板凳镇）"),
+        ("10000000004", "village_staff 村干部（东湖村）"),
+        ("10000000005", "grid_leader 网格长（东湖村第1网格）"),
+        ("10000000006", "grid_member 网格员（东湖村第1网格）"),
+        ("10000000025", "department_handler 部门承办人（镇水务站）"),
+    ]
+    for mobile, who in rows:
+        print(f"  {mobile}  {who}")

@@ -1,0 +1,125 @@
+"""API schemas of the resident-request aggregate."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+from sqlmodel import SQLModel
+
+from models.enums import (
+    Action,
+    Channel,
+    ClosureType,
+    RatingLevel,
+    RejectReason,
+    RequestClass,
+    RequestStatus,
+    Supervision,
+)
+from models.types import DbId, Text
+
+
+class ResidentRequestCreate(SQLModel):
+    id: uuid.UUID | None = Field(
+        default=None, description="手机离线创建时由客户端生成的 UUID；重发同一 id 不会重复登记"
+    )
+    channel: Channel = Field(
+        description="来源：visit 走访 / service_point 一定办好点 / reception 驻点接待 / "
+        "self_report 自主上报 / hotline 热线"
+    )
+    category_id: DbId
+    description: Text = Field(min_length=2, max_length=2000, description="诉求内容")
+    location_text: Text | None = Field(default=None, max_length=200, description="大致位置（不需要精确地址）")
+    unit_id: DbId = Field(description="问题所在的网格或村（社区）")
+    reporter_name: Text | None = Field(default=None, max_length=50)
+    reporter_phone: Text | None = Field(default=None, pattern=r"^\+?[0-9 \-]{7,20}$", description="居民电话，加密保存")
+
+
+class ActionCommand(SQLModel):
+    action: Action
+    note: Text | None = Field(default=None, max_length=2000, description="说明；答复时为给居民的答复内容")
+    reject_reason: RejectReason | None = None
+    closure_type: ClosureType | None = Field(
+        default=None, description="答复的办结类型：substantive 实质解决 / phased 阶段性 / procedural 程序性"
+    )
+    handling_unit_id: DbId | None = Field(default=None, description="派单目标单位（网格或村）")
+    handler_id: DbId | None = Field(default=None, description="派单目标人员（可选）")
+    department_id: DbId | None = Field(default=None, description="转办目标职能部门")
+    due_at: datetime | None = Field(default=None, description="转办时要求的办理期限")
+
+
+class RevealPhone(SQLModel):
+    reason: Text = Field(min_length=2, max_length=500, description="查看完整电话的理由，记入审计")
+
+
+class RevealedPhone(SQLModel):
+    phone: str
+
+
+class ResidentRequestSummary(SQLModel):
+    id: uuid.UUID
+    case_code: str
+    status: RequestStatus
+    status_label: str
+    channel: Channel
+    category_id: int
+    category_name: str
+    request_class: RequestClass
+    description: str
+    location_text: str | None
+    unit_id: int
+    unit_name: str
+    handling_unit_id: int
+    supervision: Supervision
+    feedback_due_at: datetime
+    overdue: bool
+    registered_at: datetime
+    reporter_phone_masked: str | None
+
+
+class ResidentRequestPage(SQLModel):
+    items: list[ResidentRequestSummary]
+    next_cursor: str | None
+
+
+class EventPublic(SQLModel):
+    seq: int
+    action: Action
+    action_label: str
+    from_status: RequestStatus | None
+    to_status: RequestStatus
+    actor_name: str | None
+    actor_role: str
+    actor_unit_name: str | None
+    note: str | None
+    data: dict[str, Any] | None
+    at: datetime
+
+
+class RatingPublic(SQLModel):
+    cycle: int
+    level: RatingLevel
+    comment: str | None
+    rated_at: datetime
+
+
+class ResidentRequestDetail(ResidentRequestSummary):
+    reporter_name: str | None
+    first_unit_id: int
+    first_unit_name: str
+    handling_unit_name: str
+    handler_id: int | None
+    escalated_to_unit_id: int | None
+    closure_type: ClosureType | None
+    reject_reason: RejectReason | None
+    cycle: int
+    signed_at: datetime | None
+    contacted_at: datetime | None
+    replied_at: datetime | None
+    closed_at: datetime | None
+    allowed_actions: list[Action]
+    events: list[EventPublic]
+    ratings: list[RatingPublic]

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from models.audit import RateLimitBucket
+from services import rate_limit
+from workers.scheduler import build_scheduler
+
+
+def test_prune_keeps_recent_windows(session: Session) -> None:
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    rate_limit.hit(session, "ip:old", limit=5, seconds=60, now=now - timedelta(days=2))
+    rate_limit.hit(session, "ip:new", limit=5, seconds=60, now=now - timedelta(minutes=5))
+    assert rate_limit.prune(session, now=now) == 1
+    assert [b.key for b in session.exec(select(RateLimitBucket)).all()] == ["ip:new"]
+
+
+def test_scheduler_jobs_coalesce_and_never_overlap() -> None:
+    scheduler = build_scheduler(background=True)
+    scheduler.start(paused=True)
+    try:
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert set(jobs) == {"prune_rate_limits", "prune_refresh_tokens"}
+        for job in jobs.values():
+            assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time == 600
+    finally:
+        scheduler.shutdown(wait=False)

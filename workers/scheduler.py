@@ -1,0 +1,30 @@
+"""The APScheduler 3.x scheduler: the same jobs in-process (`bandeng serve`) or alone (`python -m workers`)."""
+
+from __future__ import annotations
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from core.settings import get_settings
+from workers import jobs
+
+# Every job: coalesce missed runs into one, never two copies at once, and a stated grace for misfires.
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
+
+
+def build_scheduler(*, background: bool) -> BaseScheduler:
+    tz = get_settings().tz
+    cls = BackgroundScheduler if background else BlockingScheduler
+    scheduler: BaseScheduler = cls(timezone=tz, job_defaults=JOB_DEFAULTS)
+    scheduler.add_job(
+        jobs.prune_rate_limits, CronTrigger(minute=17, timezone=tz), id="prune_rate_limits", replace_existing=True
+    )
+    scheduler.add_job(
+        jobs.prune_refresh_tokens,
+        CronTrigger(hour=3, minute=41, timezone=tz),
+        id="prune_refresh_tokens",
+        replace_existing=True,
+    )
+    return scheduler
