@@ -44,6 +44,11 @@ HTTP_MESSAGES: dict[int, tuple[str, str]] = {
 VALIDATION_MESSAGE = "输入有误，请检查标出的字段"
 
 
+def described(**by_status: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses a route can answer: described(s404="…")."""
+    return {int(key.removeprefix("s")): {"description": text} for key, text in by_status.items()}
+
+
 def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "detail": detail}}
 
@@ -51,7 +56,7 @@ def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
 def status_for(exc: DomainError) -> int:
     for cls in type(exc).__mro__:
         if cls in ERROR_STATUS:
-            return ERROR_STATUS[cls]  # type: ignore[index]
+            return ERROR_STATUS[cls]
     return 400
 
 

@@ -24,24 +24,6 @@ class OrgUnit(SQLModel, table=True):
     updated_at: datetime = created_at_field()
 
 
-class OrgUnitCreate(SQLModel):
-    kind: UnitKind
-    name: str = Field(min_length=1, max_length=100)
-    code: str | None = Field(
-        default=None,
-        max_length=20,
-        description="统计用区划代码：区县 6 位、镇街 9 位、村社区 12 位、网格 = 村代码 + 3 位序号（可省略，自动编号）、"
-        "部门 = 上级代码 + D + 2 位",
-    )
-    parent_id: int | None = None
-
-
-class OrgUnitUpdate(SQLModel):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    parent_id: int | None = Field(default=None, description="移动到新的上级单位")
-    code: str | None = Field(default=None, max_length=20)
-
-
 class OrgUnitPublic(SQLModel):
     id: int
     kind: UnitKind

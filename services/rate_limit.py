@@ -27,9 +27,9 @@ def hit(session: Session, key: str, *, limit: int, seconds: int, now: datetime) 
         .values(key=key, window_start=start, count=1, created_at=now)
         .on_conflict_do_update(
             index_elements=["key", "window_start"],
-            set_={"count": RateLimitBucket.count + 1},  # type: ignore[operator]
+            set_={"count": RateLimitBucket.count + 1},
         )
-        .returning(RateLimitBucket.count)
+        .returning(col(RateLimitBucket.count))
     )
     count = session.execute(statement).scalar_one()
     if count > limit:

@@ -76,7 +76,7 @@ def _text_clause(q: str) -> Any:
     code = normalize_case_code(q)
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     matches = col(ResidentRequest.description).ilike(f"%{escaped}%", escape="\\")
-    return or_(matches, ResidentRequest.case_code == code) if code else matches
+    return or_(matches, col(ResidentRequest.case_code) == code) if code else matches
 
 
 def _filtered(actor: Actor, flt: RequestFilter, now: datetime) -> Any:
@@ -88,7 +88,9 @@ def _filtered(actor: Actor, flt: RequestFilter, now: datetime) -> Any:
         conditions.append(ResidentRequest.category_id == flt.category_id)
     if flt.unit_id is not None:
         units = select(OrgUnit.id).where(col(OrgUnit.path).contains(f"/{flt.unit_id}/"))
-        conditions.append(or_(col(ResidentRequest.unit_id).in_(units), ResidentRequest.handling_unit_id == flt.unit_id))
+        conditions.append(
+            or_(col(ResidentRequest.unit_id).in_(units), col(ResidentRequest.handling_unit_id) == flt.unit_id)
+        )
     if flt.overdue is not None:
         conditions.append(_overdue_clause(flt.overdue, now))
     if flt.q:
@@ -126,8 +128,8 @@ def list_page(
         )
     query = (
         query.add_columns(Category.name, OrgUnit.name)
-        .join(Category, Category.id == ResidentRequest.category_id)  # type: ignore[arg-type]
-        .join(OrgUnit, OrgUnit.id == ResidentRequest.unit_id)  # type: ignore[arg-type]
+        .join(Category, col(Category.id) == ResidentRequest.category_id)
+        .join(OrgUnit, col(OrgUnit.id) == ResidentRequest.unit_id)
         .order_by(col(ResidentRequest.registered_at).desc(), col(ResidentRequest.id).desc())
         .limit(limit + 1)
     )

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.crypto import get_cipher
 from core.settings import get_settings
@@ -117,7 +117,7 @@ def register(session: Session, registration: Registration, *, now: datetime) -> 
 
 def get_readable(session: Session, actor: Actor, request_id: uuid.UUID) -> ResidentRequest:
     """The request if this actor may read it; NotFound otherwise (never 'forbidden', which would leak it)."""
-    found = session.exec(readable_requests(actor).where(ResidentRequest.id == request_id)).first()
+    found = session.exec(readable_requests(actor).where(col(ResidentRequest.id) == request_id)).first()
     if found is None:
         raise NotFound()
-    return found  # type: ignore[no-any-return]
+    return found

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select, false, or_
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.audit import AuditLog
 from models.enums import Role
@@ -24,7 +25,7 @@ def subtree_ids(actor: Actor) -> Select[Any]:
     return select(OrgUnit.id).where(col(OrgUnit.path).startswith(actor.unit_path))
 
 
-def readable_requests(actor: Actor) -> Select[Any]:
+def readable_requests(actor: Actor) -> SelectOfScalar[ResidentRequest]:
     """Requests located in, handled in, or first received in the actor's subtree; departments see what
     was transferred or routed to them. Any other role sees nothing."""
     query = select(ResidentRequest)
@@ -40,12 +41,12 @@ def readable_requests(actor: Actor) -> Select[Any]:
     if actor.role == Role.department_handler:
         transferred = select(Transfer.resident_request_id).where(Transfer.department_id == actor.unit_id)
         return query.where(
-            or_(col(ResidentRequest.id).in_(transferred), ResidentRequest.handling_unit_id == actor.unit_id)
+            or_(col(ResidentRequest.id).in_(transferred), col(ResidentRequest.handling_unit_id) == actor.unit_id)
         )
     return query.where(false())
 
 
-def readable_units(actor: Actor) -> Select[Any]:
+def readable_units(actor: Actor) -> SelectOfScalar[OrgUnit]:
     """Org units in the actor's subtree plus the chain above it (so a grid worker can name their town)."""
     query = select(OrgUnit)
     if actor.role in _UNIT_READERS and actor.unit_path:
@@ -53,7 +54,7 @@ def readable_units(actor: Actor) -> Select[Any]:
     return query.where(false())
 
 
-def readable_users(actor: Actor) -> Select[Any]:
+def readable_users(actor: Actor) -> SelectOfScalar[User]:
     """Admins manage the accounts bound to units in their subtree; nobody else lists accounts."""
     query = select(User)
     if actor.role == Role.admin and actor.unit_path:
@@ -61,7 +62,7 @@ def readable_users(actor: Actor) -> Select[Any]:
     return query.where(false())
 
 
-def readable_audit(actor: Actor) -> Select[Any]:
+def readable_audit(actor: Actor) -> SelectOfScalar[AuditLog]:
     """Auditors read the audit log; nobody else does."""
     query = select(AuditLog)
     if actor.role == Role.auditor:

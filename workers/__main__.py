@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from core.settings import get_settings
@@ -12,10 +13,8 @@ def main() -> None:
     logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     scheduler = build_scheduler(background=False)
     logging.getLogger("bandeng.workers").info("scheduler starting with jobs: %s", [j.id for j in scheduler.get_jobs()])
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
 from api.deps import ClientIP, SessionDep
-from api.errors import error_response
+from api.errors import described, error_response
 from core.clock import utc_now
 from models.public_schemas import (
     PublicCategory,
@@ -25,12 +25,12 @@ from services.errors import DomainError
 
 router = APIRouter()
 
-ERRORS = {
-    404: {"description": "案件码或电话后 4 位不正确（两者不区分）"},
-    409: {"description": "尚不能评价，或本次答复已评价"},
-    422: {"description": "字段错误"},
-    429: {"description": "尝试过于频繁；Retry-After 给出等待秒数"},
-}
+ERRORS = described(
+    s404="案件码或电话后 4 位不正确（两者不区分）",
+    s409="尚不能评价，或本次答复已评价",
+    s422="字段错误",
+    s429="尝试过于频繁；Retry-After 给出等待秒数",
+)
 
 
 @router.get("/units", response_model=list[PublicUnit], summary="可反映问题的村（社区）和网格")

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.deps import ClientIP, CurrentActor, CurrentResidentRequest, SessionDep
+from api.errors import described
 from core.clock import utc_now
 from models.enums import RequestStatus
 from models.resident_request_schemas import (
@@ -25,13 +26,13 @@ from services.resident_requests import Registration
 
 router = APIRouter()
 
-ERRORS = {
-    401: {"description": "未登录或登录已失效"},
-    403: {"description": "角色不允许，或需先修改初始密码"},
-    404: {"description": "诉求不存在或不在您的可见范围"},
-    409: {"description": "当前状态不允许此操作；detail.allowed_actions 列出允许的操作"},
-    422: {"description": "字段错误；detail 列出每个字段的路径"},
-}
+ERRORS = described(
+    s401="未登录或登录已失效",
+    s403="角色不允许，或需先修改初始密码",
+    s404="诉求不存在或不在您的可见范围",
+    s409="当前状态不允许此操作；detail.allowed_actions 列出允许的操作",
+    s422="字段错误；detail 列出每个字段的路径",
+)
 
 
 @router.get("", response_model=ResidentRequestPage, responses=ERRORS, summary="诉求列表（按登记时间倒序，游标分页）")
