@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from core.clock import utc_now
 from core.db import session_scope
-from models.enums import Channel, RatingLevel, Role, UnitKind
+from models.enums import STATUS_LABELS, Channel, RatingLevel, RequestStatus, Role, UnitKind
 from models.org import OrgUnit
 from models.resident_request import Category, ResidentRequest, RoutingRule
 from models.resident_request_schemas import ActionCommand, ResidentRequestCreate
@@ -21,6 +21,7 @@ from services import request_actions
 from services.actor import Actor
 from services.org import add_unit
 from services.resident_requests import Registration, register
+from services.rules.case_code import format_case_code
 from services.users import create_user
 
 DEMO_PASSWORD = "Bandeng-2026"
@@ -54,7 +55,7 @@ def _tree(session: Session, demo: Demo) -> None:
 
 
 def _account(session: Session, demo: Demo, key: str, name: str, role: Role, unit_key: str) -> None:
-    mobile = f"100{len(demo.mobiles) + 1:08d}"
+    mobile = f"1380000{len(demo.mobiles) + 1:04d}"
     unit = demo.units[unit_key]
     assert unit.id is not None
     user = create_user(
@@ -165,16 +166,17 @@ def _play(session: Session, demo: Demo, scenario: tuple[str, str, str, float, li
         description=description,
         unit_id=grid_unit.id,
         reporter_name="居民（示例）",
-        reporter_phone=f"100{9000 + len(description):04d}{int(days_ago * 10) % 10000:04d}",
+        reporter_phone=f"1390000{len(description):02d}{int(days_ago * 10) % 100:02d}",
     )
-    rr = register(session, Registration(data, demo.actors[f"{grid}member"]), now=at)
+    rr = register(session, Registration(data, demo.actors[f"{grid}member"]), now=at).resident_request
     for i, (who, action, extra) in enumerate(steps, start=1):
         when = at + timedelta(hours=2 * i)
         if who == "rate":
             request_actions.rate(session, rr, RatingLevel(action), extra.get("comment"), now=when)
         else:
             request_actions.act(session, rr, _command(demo, action, extra), actor=demo.actors[who], now=when)
-    return f"{rr.case_code} / 电话后 4 位 {rr.reporter_phone_last4} — {description}（{rr.status}）"
+    label = STATUS_LABELS[RequestStatus(rr.status)]
+    return f"{format_case_code(rr.case_code)}  电话后 4 位 {rr.reporter_phone_last4}  {label}  {description}"
 
 
 def seed_demo(now: datetime | None = None) -> None:
@@ -201,13 +203,13 @@ def seed_demo(now: datetime | None = None) -> None:
 def _print_accounts() -> None:
     print(f"\n示例账号（密码均为 {DEMO_PASSWORD}）/ demo accounts, password {DEMO_PASSWORD}:")
     rows = [
-        ("10000000001", "admin 管理员"),
-        ("10000000002", "auditor 审计员"),
-        ("10000000003", "town_cadre 驻点干部（板凳镇）"),
-        ("10000000004", "village_staff 村干部（东湖村）"),
-        ("10000000005", "grid_leader 网格长（东湖村第1网格）"),
-        ("10000000006", "grid_member 网格员（东湖村第1网格）"),
-        ("10000000025", "department_handler 部门承办人（镇水务站）"),
+        ("13800000001", "admin 管理员"),
+        ("13800000002", "auditor 审计员"),
+        ("13800000003", "town_cadre 驻点干部（板凳镇）"),
+        ("13800000004", "village_staff 村干部（东湖村）"),
+        ("13800000005", "grid_leader 网格长（东湖村第1网格）"),
+        ("13800000006", "grid_member 网格员（东湖村第1网格）"),
+        ("13800000025", "department_handler 部门承办人（镇水务站）"),
     ]
     for mobile, who in rows:
         print(f"  {mobile}  {who}")

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import ROOT, free_port, fresh_sqlite_env, load, print_table, start_server
 
-DEMO_MEMBER, DEMO_CADRE, PASSWORD = "10000000006", "10000000003", "Bandeng-2026"
+DEMO_MEMBER, DEMO_CADRE, PASSWORD = "13800000006", "13800000003", "Bandeng-2026"
 STATUSES = ["registered", "accepted", "dispatched", "in_progress", "replied", "closed", "not_accepted"]
 
 
@@ -49,7 +49,7 @@ def bulk_seed(rows: int) -> None:
     with session_scope() as session:
         grids = session.exec(select(OrgUnit).where(OrgUnit.kind == UnitKind.grid)).all()
         categories = session.exec(select(Category)).all()
-        sealed = get_cipher().seal_phone("10000001234")
+        sealed = get_cipher().seal_phone("13900001234")
         for start in range(0, rows, 5000):
             batch, events = [], []
             for _ in range(min(5000, rows - start)):

@@ -59,7 +59,7 @@ def report(session: Session, body: PublicReport, *, ip: str, now: datetime) -> P
         reporter_name=body.reporter_name,
         reporter_phone=body.phone,
     )
-    rr = register(session, Registration(data, None), now=now)
+    rr = register(session, Registration(data, None), now=now).resident_request
     return PublicReceipt(
         case_code=format_case_code(rr.case_code),
         status=rr.status,

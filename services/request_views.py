@@ -102,7 +102,12 @@ def _filtered(actor: Actor, flt: RequestFilter, now: datetime) -> Any:
     return query.where(*conditions)
 
 
-def summary(rr: ResidentRequest, category_name: str, unit_name: str, now: datetime) -> dict[str, Any]:
+def summary(rr: ResidentRequest, category_name: str, unit_name: str, now: datetime) -> ResidentRequestSummary:
+    """The list row of a request: labels resolved, overdue computed, the phone masked."""
+    return ResidentRequestSummary.model_validate(_summary_fields(rr, category_name, unit_name, now))
+
+
+def _summary_fields(rr: ResidentRequest, category_name: str, unit_name: str, now: datetime) -> dict[str, Any]:
     return {
         **rr.model_dump(warnings=False),
         "status_label": STATUS_LABELS[RequestStatus(rr.status)],
@@ -134,7 +139,7 @@ def list_page(
         .limit(limit + 1)
     )
     rows = session.execute(query).all()
-    items = [ResidentRequestSummary.model_validate(summary(rr, cat, unit, now)) for rr, cat, unit in rows[:limit]]
+    items = [summary(rr, cat, unit, now) for rr, cat, unit in rows[:limit]]
     next_cursor = encode_cursor(rows[limit - 1][0].registered_at, rows[limit - 1][0].id) if len(rows) > limit else None
     return ResidentRequestPage(items=items, next_cursor=next_cursor)
 
@@ -178,7 +183,7 @@ def detail(session: Session, rr: ResidentRequest, actor: Actor, now: datetime) -
     category = session.get(Category, rr.category_id)
     return ResidentRequestDetail.model_validate(
         {
-            **summary(rr, category.name if category else "", names.get(rr.unit_id, ""), now),
+            **_summary_fields(rr, category.name if category else "", names.get(rr.unit_id, ""), now),
             "first_unit_name": names.get(rr.first_unit_id, ""),
             "handling_unit_name": names.get(rr.handling_unit_id, ""),
             "allowed_actions": lifecycle.allowed_actions(rr.status, actor.role),

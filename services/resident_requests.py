@@ -26,6 +26,15 @@ _LOCATION_KINDS = frozenset({UnitKind.grid, UnitKind.village})
 
 
 @dataclass(frozen=True)
+class Registered:
+    """The new request with the names its summary shows, so answering needs no more queries."""
+
+    resident_request: ResidentRequest
+    category_name: str
+    unit_name: str
+
+
+@dataclass(frozen=True)
 class Registration:
     data: ResidentRequestCreate
     actor: Actor | None  # None: a resident reporting through the public endpoint
@@ -56,13 +65,15 @@ def _existing(session: Session, request_id: uuid.UUID, actor: Actor | None) -> R
     return existing
 
 
-def register(session: Session, registration: Registration, *, now: datetime) -> ResidentRequest:
+def register(session: Session, registration: Registration, *, now: datetime) -> Registered:
     """Record a new request: routed by category and place, due for feedback in N calendar days."""
     data, actor = registration.data, registration.actor
     if actor is not None and actor.role not in _REGISTRARS:
         raise PermissionDenied()
     if data.id is not None and session.get(ResidentRequest, data.id) is not None:
-        return _existing(session, data.id, actor)
+        existing = _existing(session, data.id, actor)
+        category, unit = session.get(Category, existing.category_id), session.get(OrgUnit, existing.unit_id)
+        return Registered(existing, category.name if category else "", unit.name if unit else "")
     category = _category(session, data.category_id)
     unit = _location(session, data.unit_id, actor)
     village_id = unit.parent_id if unit.kind == UnitKind.grid else unit.id
@@ -112,7 +123,7 @@ def register(session: Session, registration: Registration, *, now: datetime) -> 
         )
     )
     session.flush()
-    return resident_request
+    return Registered(resident_request, category.name, unit.name)
 
 
 def get_readable(session: Session, actor: Actor, request_id: uuid.UUID) -> ResidentRequest:

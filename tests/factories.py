@@ -126,4 +126,4 @@ def make_resident_request(
         unit_id=unit.id,
         reporter_phone=phone,
     )
-    return register(session, Registration(data, actor), now=utc_now())
+    return register(session, Registration(data, actor), now=utc_now()).resident_request

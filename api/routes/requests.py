@@ -16,6 +16,7 @@ from models.resident_request_schemas import (
     ResidentRequestCreate,
     ResidentRequestDetail,
     ResidentRequestPage,
+    ResidentRequestSummary,
     RevealedPhone,
     RevealPhone,
 )
@@ -55,17 +56,17 @@ def list_resident_requests(
 
 @router.post(
     "",
-    response_model=ResidentRequestDetail,
+    response_model=ResidentRequestSummary,
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,
     summary="登记诉求（路由、时间线和 7 天反馈期限一并生成）",
 )
 def register_resident_request(
     body: ResidentRequestCreate, session: SessionDep, actor: CurrentActor
-) -> ResidentRequestDetail:
+) -> ResidentRequestSummary:
     now = utc_now()
-    resident_request = resident_requests.register(session, Registration(body, actor), now=now)
-    return request_views.detail(session, resident_request, actor, now)
+    new = resident_requests.register(session, Registration(body, actor), now=now)
+    return request_views.summary(new.resident_request, new.category_name, new.unit_name, now)
 
 
 @router.get("/{request_id}", response_model=ResidentRequestDetail, responses=ERRORS, summary="诉求详情与时间线")
