@@ -94,9 +94,7 @@ def client_ip(request: Request) -> str:
 ClientIP = Annotated[str, Depends(client_ip)]
 
 
-def current_resident_request(
-    request_id: uuid.UUID, session: SessionDep, actor: CurrentActor
-) -> ResidentRequest:
+def current_resident_request(request_id: uuid.UUID, session: SessionDep, actor: CurrentActor) -> ResidentRequest:
     """The request named in the path, if the actor may read it (404 otherwise)."""
     return resident_requests.get_readable(session, actor, request_id)
 

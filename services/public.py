@@ -133,4 +133,3 @@ def rate(session: Session, body: RatingInput, *, ip: str, now: datetime) -> Publ
     rr = find(session, body, ip=ip, now=now)
     request_actions.rate(session, rr, body.level, body.comment, now=now)
     return status_of(session, rr)
-

@@ -1,3 +1,46 @@
-from fastapi import APIRouter
+"""The audit log, for auditors: who did what, when, with what result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import SessionDep, require_role
+from models.enums import Role
+from models.types import DbId, Text
+from models.user_schemas import AuditLogPage
+from services import audit_views
+from services.actor import Actor
 
 router = APIRouter()
+
+Auditor = Annotated[Actor, require_role(Role.auditor)]
+
+
+@router.get(
+    "",
+    response_model=AuditLogPage,
+    responses={
+        401: {"description": "未登录或登录已失效"},
+        403: {"description": "不是审计员，或需先修改初始密码"},
+        422: {"description": "字段错误（含无效的 cursor）"},
+    },
+    summary="审计日志（按 id 倒序，游标分页）",
+)
+def list_audit_log(
+    session: SessionDep,
+    actor: Auditor,
+    action: Annotated[
+        Text | None, Query(max_length=50, description="如 login、account_locked、permission_change、reveal_phone")
+    ] = None,
+    actor_id: DbId | None = None,
+    at_from: Annotated[datetime | None, Query(alias="from", description="起（含），带时区")] = None,
+    at_to: Annotated[datetime | None, Query(alias="to", description="止（不含），带时区")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[Text | None, Query(max_length=20)] = None,
+) -> AuditLogPage:
+    return audit_views.list_page(
+        session, actor, action=action, actor_id=actor_id, at_from=at_from, at_to=at_to, limit=limit, cursor=cursor
+    )
