@@ -61,7 +61,22 @@ def create_user(args: argparse.Namespace) -> int:
             )
             print(f"已创建账号 {user.id}: {user.name} ({user.role})，首次登录须修改密码")
     except (DomainError, ValidationError, ValueError) as exc:
-        print(f"未能创建账号: {exc}", file=sys.stderr)
+        print(f"未能创建账号: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def create_district(args: argparse.Namespace) -> int:
+    from core.db import session_scope
+    from services.errors import DomainError
+    from services.org import create_district as create
+
+    try:
+        with session_scope() as session:
+            unit = create(session, name=args.name, code=args.code)
+            print(f"已创建区县 {unit.id}: {unit.name} ({unit.code})")
+    except DomainError as exc:
+        print(f"未能创建区县: {exc.message}", file=sys.stderr)
         return 2
     return 0
 
@@ -76,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8000)
     commands.add_parser("migrate", help="alembic upgrade head")
     commands.add_parser("demo-data", help="seed a synthetic town (does nothing if it exists)")
+    district = commands.add_parser("create-district", help="create the root of an org tree (6-digit code)")
+    district.add_argument("--name", required=True)
+    district.add_argument("--code", required=True)
     user = commands.add_parser("create-user", help="create an account (must change password at first login)")
     user.add_argument("--name", required=True)
     user.add_argument("--mobile", required=True)
@@ -97,4 +115,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo_data()
     elif args.command == "create-user":
         return create_user(args)
+    elif args.command == "create-district":
+        return create_district(args)
     return 0

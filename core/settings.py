@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(default=10, ge=1, le=90)
     login_max_failures: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
+    login_ip_limit_per_minute: int = Field(default=20, ge=1)
 
     feedback_days: int = Field(default=7, ge=1)
     public_ip_limit_per_minute: int = Field(default=30, ge=1)

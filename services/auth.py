@@ -114,7 +114,10 @@ def issue_tokens(session: Session, user: User, *, now: datetime, family_id: str 
 
 def login(session: Session, *, mobile: str, password: str, ip: str, now: datetime) -> TokenPair:
     """Mobile + password. Unknown number and wrong password answer alike; 5 wrong in a row lock the
-    account for 15 minutes (429, even with the right password); a deactivated account cannot sign in."""
+    account for 15 minutes (429, even with the right password); a deactivated account cannot sign in.
+    One address may try only so often, so nobody can walk a few guesses across every account."""
+    limit = get_settings().login_ip_limit_per_minute
+    rate_limit.hit(session, f"login-ip:{ip}", limit=limit, seconds=60, now=now)
     phone = normalize_phone(mobile)
     user = session.exec(
         select(User).where(User.mobile_index == get_cipher().blind_index(phone)).with_for_update()

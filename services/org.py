@@ -260,3 +260,13 @@ def _set_active(session: Session, actor: Actor, unit: OrgUnit, active: bool) -> 
     session.flush()
     action = "org_unit_reactivate" if active else "org_unit_deactivate"
     audit.record(session, action, actor=actor, target_type="org_unit", target_id=unit.id)
+
+
+def create_district(session: Session, *, name: str, code: str) -> OrgUnit:
+    """The root of a tree, made once by the operator (`bandeng create-district`), audited as system."""
+    check_code(UnitKind.district, code, None)
+    unit = OrgUnit(kind=UnitKind.district, name=name, code=code)
+    with unique_or_conflict(session, _code_taken(code)):
+        place_unit(session, unit, None)
+    audit.record(session, "org_unit_create", target_type="org_unit", target_id=unit.id, detail={"code": code})
+    return unit

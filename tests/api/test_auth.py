@@ -291,3 +291,15 @@ async def test_initial_password_must_be_changed_first(client: httpx.AsyncClient,
     )
     assert changed.status_code == 200
     assert (await client.get("/api/v1/users", headers=_bearer(changed.json()))).status_code == 200
+
+
+async def test_one_address_cannot_walk_guesses_across_accounts(client: httpx.AsyncClient, session: Session) -> None:
+    town = make_town(session)
+    for i in range(20):
+        make_user(session, Role.grid_member, town.grid_a1, mobile=f"1390000{i:04d}")
+    codes = []
+    for i in range(21):
+        response = await client.post("/api/v1/auth/login", json={"mobile": f"1390000{i % 20:04d}", "password": "x"})
+        codes.append(response.status_code)
+    assert codes[:20] == [401] * 20
+    assert codes[20] == 429
