@@ -7,15 +7,20 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 
-def _storable(value: str) -> str:
+def storable(value: str) -> str:
+    """Refuse what a database cannot store: NUL characters and lone surrogates."""
     if "\x00" in value:
         raise ValueError("不能包含空字符 (NUL)")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("包含无效的 Unicode 字符") from None
-    return value.strip()
+    return value
 
 
-Text = Annotated[str, AfterValidator(_storable)]
+def _storable_stripped(value: str) -> str:
+    return storable(value).strip()
+
+
+Text = Annotated[str, AfterValidator(_storable_stripped)]
 DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]

@@ -10,21 +10,10 @@ from sqlmodel import SQLModel
 
 from models.audit import AuditLogPublic
 from models.enums import Role, UnitKind
-from models.types import DbId, Text
+from models.types import DbId, Text, storable
 
-
-def _password_chars(value: str) -> str:
-    # Passwords are taken verbatim (never stripped) but must still be storable UTF-8 without NUL.
-    if "\x00" in value:
-        raise ValueError("不能包含空字符 (NUL)")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("包含无效的 Unicode 字符") from None
-    return value
-
-
-Password = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_password_chars)]
+# Passwords are taken verbatim (never stripped) but must still be storable.
+Password = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(storable)]
 Mobile = Annotated[Text, Field(min_length=7, max_length=30, description="手机号，可带 +86 和空格、连字符")]
 PersonName = Annotated[Text, Field(min_length=1, max_length=50)]
 OpaqueToken = Annotated[str, Field(min_length=1, max_length=200)]
