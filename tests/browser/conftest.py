@@ -1,0 +1,113 @@
+"""A real server for the browser tests: its own SQLite file, migrated and seeded, on a free port.
+
+These tests run outside the per-test transaction of tests/conftest.py: they never use the
+`session` or `client` fixtures, and the server process has its own database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    env: dict[str, str]
+
+    def cli(self, *args: str) -> str:
+        """Runs `python -m bandeng ...` against the server's database; returns its output."""
+        return _run([sys.executable, "-m", "bandeng", *args], self.env)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives Debian Chromium against a live server (tests/browser)")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _server_env(db_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # tests/conftest.py points BANDENG_DATABASE_URL at the shared test database: replace it.
+    env |= {
+        "BANDENG_DATABASE_URL": f"sqlite:///{db_path}",
+        "BANDENG_ENVIRONMENT": "test",
+        "BANDENG_SCHEDULER_IN_PROCESS": "false",
+        "BANDENG_LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        pytest.fail(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}", pytrace=False)
+    return done.stdout
+
+
+def _wait_healthy(base_url: str, server: subprocess.Popen[str], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"uvicorn exited with {server.returncode}:\n{log.read_text()}", pytrace=False)
+        try:
+            with urllib.request.urlopen(f"{base_url}/api/v1/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"server not healthy within 30 s:\n{log.read_text()}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """uvicorn serving the API and the PWA over a migrated, demo-seeded SQLite file of its own."""
+    tmp = tmp_path_factory.mktemp("browser")
+    env = _server_env(tmp / "bandeng.db")
+    _run([sys.executable, "-m", "alembic", "upgrade", "head"], env)
+    _run([sys.executable, "-m", "bandeng", "demo-data"], env)
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log = tmp / "uvicorn.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+    try:
+        _wait_healthy(base_url, server, log)
+        yield LiveServer(base_url, env)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
