@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from sqlmodel import SQLModel
 
 from models.enums import (
@@ -48,7 +48,7 @@ class ActionCommand(SQLModel):
     handling_unit_id: DbId | None = Field(default=None, description="派单目标单位（网格或村）")
     handler_id: DbId | None = Field(default=None, description="派单目标人员（可选）")
     department_id: DbId | None = Field(default=None, description="转办目标职能部门")
-    due_at: datetime | None = Field(default=None, description="转办时要求的办理期限")
+    due_at: AwareDatetime | None = Field(default=None, description="转办时要求的办理期限（带时区）")
 
 
 class RevealPhone(SQLModel):

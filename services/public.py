@@ -114,7 +114,7 @@ def status_of(session: Session, rr: ResidentRequest) -> PublicStatus:
     category = session.get(Category, rr.category_id)
     ratings = request_views.ratings_of(session, rr)
     rated_this_cycle = any(r.cycle == rr.cycle for r in ratings)
-    ratable = rr.status in (RequestStatus.replied, RequestStatus.closed) and rr.replied_at is not None
+    ratable = rr.status in (RequestStatus.replied, RequestStatus.closed)
     return PublicStatus(
         case_code=format_case_code(rr.case_code),
         status=rr.status,

@@ -96,8 +96,6 @@ def _transfer(session: Session, rr: ResidentRequest, step: Step) -> None:
     parent_ok = department.parent_id in step.actor.ancestor_ids or department.path.startswith(step.actor.unit_path)
     if department.kind != UnitKind.department or not parent_ok:
         raise Invalid("请选择本镇街（或区县）的职能部门", field="department_id", code="department_invalid")
-    if step.command.due_at is not None and step.command.due_at.tzinfo is None:
-        raise Invalid("期限须带时区", field="due_at", code="naive_datetime")
     session.add(
         Transfer(
             resident_request_id=rr.id,
@@ -258,9 +256,10 @@ def act(
 
 
 def rate(session: Session, rr: ResidentRequest, level: RatingLevel, comment: str | None, *, now: datetime) -> None:
-    """A resident rates the current reply once; 不满意 reopens, the other two close a replied request."""
-    if rr.status not in (RequestStatus.replied, RequestStatus.closed) or rr.replied_at is None:
-        raise InvalidTransition("答复后才能评价", code="not_ratable", detail={"status": rr.status})
+    """A resident rates the current cycle's outcome (a reply, or a problem solved on the spot) once;
+    不满意 reopens, the other two close a replied request."""
+    if rr.status not in (RequestStatus.replied, RequestStatus.closed):
+        raise InvalidTransition("答复或办结后才能评价", code="not_ratable", detail={"status": rr.status})
     already = session.exec(
         select(Rating.id).where(Rating.resident_request_id == rr.id, Rating.cycle == rr.cycle)
     ).first()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from api.deps import SessionDep, require_role
 from models.enums import Role
@@ -36,8 +36,8 @@ def list_audit_log(
         Text | None, Query(max_length=50, description="如 login、account_locked、permission_change、reveal_phone")
     ] = None,
     actor_id: DbId | None = None,
-    at_from: Annotated[datetime | None, Query(alias="from", description="起（含），带时区")] = None,
-    at_to: Annotated[datetime | None, Query(alias="to", description="止（不含），带时区")] = None,
+    at_from: Annotated[AwareDatetime | None, Query(alias="from", description="起（含），带时区")] = None,
+    at_to: Annotated[AwareDatetime | None, Query(alias="to", description="止（不含），带时区")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[Text | None, Query(max_length=20)] = None,
 ) -> AuditLogPage:

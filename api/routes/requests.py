@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from pydantic import AwareDatetime
 
 from api.deps import ClientIP, CurrentActor, CurrentResidentRequest, SessionDep
 from api.errors import described
@@ -45,8 +45,8 @@ def list_resident_requests(
     unit_id: Annotated[DbId | None, Query(description="该单位及其下级单位的诉求")] = None,
     overdue: Annotated[bool | None, Query(description="true 只看超期未反馈；false 只看未超期")] = None,
     q: Annotated[Text | None, Query(max_length=100, description="案件码或诉求内容关键词")] = None,
-    registered_from: datetime | None = None,
-    registered_to: datetime | None = None,
+    registered_from: Annotated[AwareDatetime | None, Query(description="登记时间起（含），须带时区")] = None,
+    registered_to: Annotated[AwareDatetime | None, Query(description="登记时间止（不含），须带时区")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[Text | None, Query(max_length=200)] = None,
 ) -> ResidentRequestPage:

@@ -130,3 +130,29 @@ async def test_staff_token_is_not_needed_and_not_used(client: httpx.AsyncClient,
     headers = auth_header(make_user(session, Role.grid_member, town.grid_a1))
     response = await client.get("/api/v1/public/categories", headers=headers)
     assert response.status_code == 200 and any(c["name"] == "其他" for c in response.json())
+
+
+async def test_a_problem_solved_on_the_spot_can_be_rated(
+    client: httpx.AsyncClient, session: Session, town: Town
+) -> None:
+    leader = actor_of(session, make_user(session, Role.grid_leader, town.grid_a1))
+    rr = make_resident_request(session, leader, town.grid_a1, phone="13800002468")
+    command = ActionCommand(action="resolve_on_spot", note="当场疏通")  # type: ignore[arg-type]
+    request_actions.act(session, rr, command, actor=leader, now=utc_now())
+    body = {"case_code": rr.case_code, "phone_last4": "2468", "level": "basically_satisfied"}
+    response = await client.post("/api/v1/public/ratings", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "closed" and response.json()["ratings"][0]["level"] == "basically_satisfied"
+
+
+async def test_naive_dates_in_filters_are_a_field_error(
+    client: httpx.AsyncClient, session: Session, town: Town
+) -> None:
+    headers = auth_header(make_user(session, Role.grid_member, town.grid_a1))
+    response = await client.get("/api/v1/requests", params={"registered_from": "2026-11-01T00:00:00"}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["detail"][0]["loc"] == ["query", "registered_from"]
+    aware = await client.get(
+        "/api/v1/requests", params={"registered_from": "2026-11-01T00:00:00+08:00"}, headers=headers
+    )
+    assert aware.status_code == 200
