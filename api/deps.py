@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
@@ -21,11 +22,26 @@ from services.actor import Actor
 from services.errors import NotAuthenticated, PasswordChangeRequired, PermissionDenied
 
 
-def get_session() -> Iterator[Session]:
-    """One transaction per HTTP request, committed before the response is sent."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+def _finish(session: Session, succeeded: bool) -> None:
+    try:
+        if succeeded:
+            session.commit()
+    finally:
+        session.close()  # rolls back whatever was not committed
+
+
+async def get_session() -> AsyncIterator[Session]:
+    """One transaction per HTTP request, committed before the response is sent.
+
+    Opening a Session does no I/O, so it happens on the event loop; the commit (or the rollback)
+    runs in the thread pool in one hop, like the route itself."""
+    session = Session(get_engine(), expire_on_commit=False)
+    succeeded = False
+    try:
         yield session
-        session.commit()
+        succeeded = True
+    finally:
+        await run_in_threadpool(_finish, session, succeeded)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

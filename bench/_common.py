@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -119,3 +121,60 @@ def print_table(rows: list[dict[str, object]]) -> None:
     print("  ".join(str(h).ljust(w) for h, w in zip(headers, widths, strict=True)))
     for row in rows:
         print("  ".join(str(row[h]).ljust(w) for h, w in zip(headers, widths, strict=True)))
+
+
+WRK = shutil.which("wrk")
+
+
+def _lua(method: str, variants: list[tuple[str, str | None]], headers: dict[str, str]) -> str:
+    """A wrk script that cycles through (path, body) variants and counts non-2xx answers."""
+    lines = [f'wrk.method = "{method}"']
+    lines += [f'wrk.headers["{key}"] = "{value}"' for key, value in headers.items()]
+    items = ",\n".join(f"{{[[{path}]], [[{body or ''}]]}}" for path, body in variants)
+    lines.append(f"local variants = {{\n{items}\n}}")
+    lines.append("local i = 0")
+    lines.append(
+        "request = function()\n  i = i % #variants + 1\n  local v = variants[i]\n"
+        "  local body = nil\n  if v[2] ~= '' then body = v[2] end\n"
+        "  return wrk.format(nil, v[1], nil, body)\nend"
+    )
+    return "\n".join(lines)
+
+
+_PERCENT = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$")
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk_load(
+    name: str,
+    base_url: str,
+    *,
+    method: str,
+    variants: list[tuple[str, str | None]],
+    headers: dict[str, str],
+    concurrency: int,
+    seconds: int,
+) -> dict[str, object]:
+    """Drive the server with wrk (C, one thread) so the load generator does not eat the server's CPU."""
+    assert WRK is not None
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_lua(method, variants, headers))
+    command = [WRK, "-t1", f"-c{concurrency}", f"-d{seconds}s", "--latency", "-s", script.name, base_url]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    percentiles = {}
+    for line in out.splitlines():
+        match = _PERCENT.match(line)
+        if match:
+            percentiles[match.group(1)] = round(float(match.group(2)) * _UNITS[match.group(3)], 2)
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "scenario": name,
+        "concurrency": concurrency,
+        "requests": total,
+        "errors": int(errors.group(1)) if errors else 0,
+        "req_per_s": round(rate, 1),
+        "p50_ms": percentiles.get("50"),
+        "p99_ms": percentiles.get("99"),
+    }

@@ -20,7 +20,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ROOT, free_port, fresh_sqlite_env, load, print_table, start_server
+from bench._common import (
+    ROOT,
+    WRK,
+    free_port,
+    fresh_sqlite_env,
+    load,
+    print_table,
+    start_server,
+    wrk_load,
+)
 
 DEMO_MEMBER, DEMO_CADRE, PASSWORD = "13800000006", "13800000003", "Bandeng-2026"
 STATUSES = ["registered", "accepted", "dispatched", "in_progress", "replied", "closed", "not_accepted"]
@@ -128,35 +137,74 @@ def create_body(unit_id: int) -> dict[str, Any]:
     }
 
 
-async def run_load(base_url: str, quick: bool) -> list[dict[str, object]]:
+def _tokens(base_url: str) -> tuple[dict[str, str], dict[str, str], int]:
     import httpx
 
-    async with httpx.AsyncClient(base_url=base_url) as client:
-        member = (await client.post("/api/v1/auth/login", json={"mobile": DEMO_MEMBER, "password": PASSWORD})).json()
-        cadre = (await client.post("/api/v1/auth/login", json={"mobile": DEMO_CADRE, "password": PASSWORD})).json()
-        me = (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {member['access_token']}"})).json()
-    member_headers = {"Authorization": f"Bearer {member['access_token']}"}
-    cadre_headers = {"Authorization": f"Bearer {cadre['access_token']}"}
-    body = create_body(me["org_unit"]["id"])
-    checks = public_checks()
+    def login(mobile: str) -> dict[str, str]:
+        answer = httpx.post(f"{base_url}/api/v1/auth/login", json={"mobile": mobile, "password": PASSWORD})
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
-    async def create(c: httpx.AsyncClient, _: int) -> httpx.Response:
-        return await c.post("/api/v1/requests", json=body, headers=member_headers)
+    member, cadre = login(DEMO_MEMBER), login(DEMO_CADRE)
+    unit_id = httpx.get(f"{base_url}/api/v1/me", headers=member).json()["org_unit"]["id"]
+    return member, cadre, int(unit_id)
 
-    async def list_page(c: httpx.AsyncClient, i: int) -> httpx.Response:
-        params: dict[str, str | int] = {"limit": 50, "status": STATUSES[i % 4], "category_id": 1 + i % 9}
-        return await c.get("/api/v1/requests", params=params, headers=cadre_headers)
 
-    async def status(c: httpx.AsyncClient, i: int) -> httpx.Response:
-        code, last4 = checks[i % len(checks)]
-        return await c.post("/api/v1/public/status", json={"case_code": code, "phone_last4": last4})
+Variants = list[tuple[str, str | None]]
 
-    scale = 0.2 if quick else 1.0
-    plan = [("create", create, 201), ("list 50 (filtered)", list_page, 200), ("public status", status, 200)]
+
+def scenarios(base_url: str) -> list[tuple[str, str, Variants, dict[str, str], int]]:
+    """(name, method, (path, body) variants, headers, expected status) for each measured call."""
+    member, cadre, unit_id = _tokens(base_url)
+    json_type = {"Content-Type": "application/json"}
+    lists: Variants = [
+        (f"/api/v1/requests?limit=50&status={status}&category_id={category}", None)
+        for status in STATUSES[:4]
+        for category in range(1, 10)
+    ]
+    checks: Variants = [
+        ("/api/v1/public/status", json.dumps({"case_code": code, "phone_last4": last4}))
+        for code, last4 in public_checks()
+    ]
+    create: Variants = [("/api/v1/requests", json.dumps(create_body(unit_id), ensure_ascii=False))]
+    return [
+        ("create", "POST", create, member | json_type, 201),
+        ("list 50 (filtered)", "GET", lists, cadre, 200),
+        ("public status", "POST", checks, json_type, 200),
+    ]
+
+
+def run_wrk(base_url: str, seconds: int) -> list[dict[str, object]]:
     rows = []
-    for name, call, ok in plan:
+    for name, method, variants, headers, _ in scenarios(base_url):
+        for concurrency in (1, 16):
+            rows.append(
+                wrk_load(
+                    name,
+                    base_url,
+                    method=method,
+                    variants=variants,
+                    headers=headers,
+                    concurrency=concurrency,
+                    seconds=seconds,
+                )
+            )
+    return rows
+
+
+async def run_httpx(base_url: str, quick: bool) -> list[dict[str, object]]:
+    """The fallback when wrk is missing: a Python client, which shares the 2 cores with the server."""
+    import httpx
+
+    rows = []
+    for name, method, variants, headers, ok in scenarios(base_url):
+
+        async def call(c: httpx.AsyncClient, i: int) -> httpx.Response:
+            path, body = variants[i % len(variants)]  # noqa: B023
+            return await c.request(method, path, content=body, headers=headers)  # noqa: B023
+
         for concurrency, total in ((1, 300), (16, 2000)):
-            result = await load(name, call, base_url=base_url, concurrency=concurrency, total=int(total * scale), ok=ok)
+            count = int(total * (0.2 if quick else 1.0))
+            result = await load(name, call, base_url=base_url, concurrency=concurrency, total=count, ok=ok)
             rows.append(result.row())
     return rows
 
@@ -186,15 +234,24 @@ def main() -> None:
     port = free_port()
     server = start_server(env, port)
     try:
-        rows = asyncio.run(run_load(f"http://127.0.0.1:{port}", args.quick))
+        base_url = f"http://127.0.0.1:{port}"
+        rows = run_wrk(base_url, 3 if args.quick else 10) if WRK else asyncio.run(run_httpx(base_url, args.quick))
     finally:
         server.terminate()
         server.wait(timeout=10)
-    report = {"database": "sqlite", "rows": args.rows, "statements_per_create": per_create, "results": rows}
+    client = "wrk" if WRK else "httpx (install Debian's wrk for a load generator that spares the CPU)"
+    report = {
+        "database": "sqlite",
+        "rows": args.rows,
+        "client": client,
+        "statements_per_create": per_create,
+        "results": rows,
+    }
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return
     print(f"Bandeng intake bench — SQLite, one uvicorn worker, {args.rows:,} requests in the table")
+    print(f"load generator: {client}")
     print(f"SQL statements per create: {per_create:.1f}\n")
     print_table(rows)
 
