@@ -39,35 +39,14 @@ def test_operator_sets_up_a_district_and_its_admin(seeded: Path) -> None:
     made = _bandeng(seeded, "create-district", "--name", "另一区", "--code", "990300")
     assert made.returncode == 0, made.stderr
     unit_id = made.stdout.split()[1].rstrip(":")
-    weak = _bandeng(
-        seeded,
-        "create-user",
-        "--name",
-        "管理员",
-        "--mobile",
-        "13800009999",
-        "--role",
-        "admin",
-        "--org-unit-id",
-        unit_id,
-        "--password",
-        "short",
-    )
+
+    def create_admin(password: str) -> subprocess.CompletedProcess[str]:
+        args = ["--name", "管理员", "--mobile", "13800009999", "--role", "admin", "--org-unit-id", unit_id]
+        return _bandeng(seeded, "create-user", *args, "--password", password)
+
+    weak = create_admin("short")
     assert weak.returncode == 2 and "密码" in weak.stderr
-    good = _bandeng(
-        seeded,
-        "create-user",
-        "--name",
-        "管理员",
-        "--mobile",
-        "13800009999",
-        "--role",
-        "admin",
-        "--org-unit-id",
-        unit_id,
-        "--password",
-        "Strong-pass-1",
-    )
+    good = create_admin("Strong-pass-1")
     assert good.returncode == 0 and "首次登录须修改密码" in good.stdout
     taken = _bandeng(seeded, "create-district", "--name", "重复", "--code", "990300")
     assert taken.returncode == 2 and "已被使用" in taken.stderr
