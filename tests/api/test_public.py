@@ -104,9 +104,11 @@ async def test_rating_before_reply_is_refused(client: httpx.AsyncClient, session
 
 
 async def test_guessing_digits_is_rate_limited_per_case_code(
-    client: httpx.AsyncClient, session: Session, town: Town
+    client: httpx.AsyncClient, session: Session, town: Town, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rr = _replied(session, town)
+    frozen = utc_now().replace(minute=1)  # every guess inside one fixed window, however slow the machine
+    monkeypatch.setattr("api.routes.public.utc_now", lambda: frozen)
     codes = []
     for guess in range(12):
         response = await client.post(
