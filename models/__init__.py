@@ -2,20 +2,28 @@
 
 from models import base as base
 from models.audit import AuditLog, RateLimitBucket
+from models.notification import Notification, PushSubscription
 from models.org import OrgUnit
 from models.resident_request import Category, Rating, ResidentRequest, ResidentRequestEvent, RoutingRule, Transfer
+from models.sla import SlaPolicy, SlaTimer, WorkCalendarDay, WorkCalendarYear
 from models.user import RefreshToken, User
 
 __all__ = [
     "AuditLog",
     "Category",
+    "Notification",
     "OrgUnit",
+    "PushSubscription",
     "RateLimitBucket",
     "Rating",
     "RefreshToken",
     "ResidentRequest",
     "ResidentRequestEvent",
     "RoutingRule",
+    "SlaPolicy",
+    "SlaTimer",
     "Transfer",
     "User",
+    "WorkCalendarDay",
+    "WorkCalendarYear",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class UnitKind(StrEnum):
@@ -65,6 +65,11 @@ class Action(StrEnum):
     escalate = "escalate"
     transfer = "transfer"
     rate = "rate"
+    extend = "extend"  # 延期, approved by a town cadre
+    # Written by the SLA sweep, never taken by a person:
+    sla_warning = "sla_warning"
+    sla_breach = "sla_breach"
+    sla_leadership = "sla_leadership"
 
 
 class ClosureType(StrEnum):
@@ -119,6 +124,10 @@ ACTION_LABELS: dict[Action, str] = {
     Action.escalate: "上报",
     Action.transfer: "转办",
     Action.rate: "评价",
+    Action.extend: "延期",
+    Action.sla_warning: "黄牌预警",
+    Action.sla_breach: "红牌超期",
+    Action.sla_leadership: "超期升级至镇街领导",
 }
 
 ROLE_LABELS: dict[Role, str] = {
@@ -137,4 +146,60 @@ UNIT_KIND_LABELS: dict[UnitKind, str] = {
     UnitKind.village: "村(社区)",
     UnitKind.grid: "网格",
     UnitKind.department: "职能部门",
+}
+
+
+class SlaClock(StrEnum):
+    response = "response"  # sign for + first contact
+    feedback = "feedback"  # the promise to the resident
+
+
+class DurationUnit(StrEnum):
+    hours = "hours"
+    calendar_days = "calendar_days"
+    working_days = "working_days"
+
+
+class SlaStage(IntEnum):
+    """Only ever moves forward within one cycle."""
+
+    running = 0
+    warning = 1  # yellow card, remind the handler
+    breached = 2  # red card, the next level up
+    leadership = 3  # breach + N days: town leadership
+
+
+class DayKind(StrEnum):
+    workday = "workday"
+    weekend = "weekend"
+    holiday = "holiday"  # statutory holiday (法定节假日)
+    makeup_workday = "makeup_workday"  # 调休补班: a weekend day that is worked
+
+
+class NotificationChannel(StrEnum):
+    inbox = "inbox"
+    push = "push"
+    sms = "sms"
+    digest = "digest"  # held for a town cadre's one daily digest
+
+
+class NotificationStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"  # gave up after the last retry; kept, never deleted
+    digested = "digested"  # folded into a daily digest
+
+
+SLA_STAGE_LABELS: dict[SlaStage, str] = {
+    SlaStage.running: "正常",
+    SlaStage.warning: "黄牌预警",
+    SlaStage.breached: "红牌超期",
+    SlaStage.leadership: "超期升级至镇街领导",
+}
+
+DAY_KIND_LABELS: dict[DayKind, str] = {
+    DayKind.workday: "工作日",
+    DayKind.weekend: "休息日",
+    DayKind.holiday: "法定节假日",
+    DayKind.makeup_workday: "调休上班",
 }

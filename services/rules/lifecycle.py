@@ -31,6 +31,9 @@ TRANSITIONS: Mapping[tuple[RequestStatus, Action], RequestStatus] = {
     (S.closed, A.rate): S.closed,
     **{(status, A.escalate): status for status in _OPEN},
     **{(status, A.transfer): S.dispatched for status in _OPEN},
+    **{(status, A.extend): status for status in _OPEN if status != S.registered},
+    # The SLA sweep's events: flags on an open request, never a change of status.
+    **{(status, action): status for status in _OPEN for action in (A.sla_warning, A.sla_breach, A.sla_leadership)},
 }
 
 _STAFF = frozenset({Role.grid_member, Role.grid_leader, Role.village_staff, Role.town_cadre})
@@ -53,6 +56,10 @@ ACTION_ROLES: Mapping[Action, frozenset[Role]] = {
     A.escalate: _STAFF,
     A.transfer: frozenset({Role.town_cadre}),
     A.rate: frozenset(),
+    A.extend: frozenset({Role.town_cadre}),
+    A.sla_warning: frozenset(),
+    A.sla_breach: frozenset(),
+    A.sla_leadership: frozenset(),
 }
 
 # Inputs an action cannot do without (checked before the transition is applied).
@@ -65,6 +72,7 @@ REQUIRED_INPUTS: Mapping[Action, tuple[str, ...]] = {
     A.reopen: ("note",),
     A.transfer: ("department_id",),
     A.escalate: ("note",),
+    A.extend: ("due_at", "note"),
 }
 
 
