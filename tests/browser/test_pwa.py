@@ -119,7 +119,7 @@ def test_resident_reports_a_problem_then_checks_it(page: Page, live_server: Live
     expect(page.get_by_text("请记下或截图保存这个案件码")).to_be_visible()
 
     page.get_by_role("link", name="查询进度").click()
-    expect(page.get_by_label("案件码")).to_have_value(case_code)
+    expect(page.locator("#chk-code")).to_have_value(case_code)  # the view after the link, not the code shown before it
     page.get_by_label("手机号后 4 位").fill("4321")
     page.get_by_role("button", name="查询").click()
     result = page.locator(".result")
