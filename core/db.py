@@ -69,3 +69,13 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """INSERT for the session's database, with `on_conflict_do_nothing` / `on_conflict_do_update` available
+    (SQLite and PostgreSQL spell them the same)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(table)

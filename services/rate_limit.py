@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
+from core.db import dialect_insert
 from models.audit import RateLimitBucket
 from services.errors import TooManyRequests
 
@@ -21,9 +20,8 @@ def window_start(now: datetime, seconds: int) -> datetime:
 def hit(session: Session, key: str, *, limit: int, seconds: int, now: datetime) -> None:
     """Count one attempt under `key`; TooManyRequests once the window holds more than `limit`."""
     start = window_start(now, seconds)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(RateLimitBucket)
+        dialect_insert(session, RateLimitBucket)
         .values(key=key, window_start=start, count=1, created_at=now)
         .on_conflict_do_update(
             index_elements=["key", "window_start"],
