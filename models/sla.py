@@ -86,6 +86,8 @@ class SlaTimer(SQLModel, table=True):
     stage: int = Field(default=SlaStage.running, nullable=False)  # a SlaStage; only ever moves forward
     provisional: bool = Field(default=False, nullable=False)  # counted over a year with no official calendar
     paused_at: datetime | None = at_field(default=None)
+    paused_seconds: int = Field(default=0, nullable=False)  # time spent paused, added to the due time
+    extended_at: datetime | None = at_field(default=None)  # a town cadre set due_at by hand (延期)
     met_at: datetime | None = at_field(default=None)
     breached_at: datetime | None = at_field(default=None)
     updated_at: datetime = created_at_field()

@@ -21,4 +21,5 @@ class Actor:
 
 
 RESIDENT_ROLE = "resident"
+SYSTEM_ROLE = "system"  # the SLA sweep
 SYSTEM_ROLE = "system"

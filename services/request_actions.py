@@ -9,16 +9,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core.settings import get_settings
-from models.enums import Action, ClosureType, RatingLevel, RequestStatus, Role, UnitKind
+from models.enums import Action, ClosureType, RatingLevel, RequestStatus, Role, Supervision, UnitKind
 from models.org import OrgUnit
 from models.resident_request import Rating, ResidentRequest, ResidentRequestEvent, Transfer
 from models.resident_request_schemas import ActionCommand
 from models.user import User
+from services import audit, sla
 from services.actor import RESIDENT_ROLE, Actor
 from services.errors import Conflict, Invalid, InvalidTransition, PermissionDenied
 from services.rules import lifecycle
-from services.rules.deadlines import feedback_due_at
 
 _HANDLER_ACTIONS = frozenset({Action.sign_for, Action.first_contact, Action.start, Action.reply, Action.return_})
 _DISPATCH_KINDS = frozenset({UnitKind.grid, UnitKind.village, UnitKind.town})
@@ -33,6 +32,7 @@ class Step:
     actor: Actor | None
     now: datetime
     data: dict[str, Any] = field(default_factory=dict)
+    role: str | None = None  # who wrote the event when there is no actor: the resident (default) or the system
 
 
 def _invalid_transition(resident_request: ResidentRequest, action: Action, role: Role | None, reason: str) -> None:
@@ -58,9 +58,9 @@ def _check_handler(session: Session, resident_request: ResidentRequest, actor: A
 
 
 def _new_cycle(resident_request: ResidentRequest, now: datetime) -> None:
-    settings = get_settings()
+    """A 不满意 reopen: a new cycle, whose feedback clock `sla.after_action` starts."""
     resident_request.cycle += 1
-    resident_request.feedback_due_at = feedback_due_at(now, days=settings.feedback_days, tz=settings.tz)
+    resident_request.supervision = Supervision.normal
     resident_request.feedback_met_at = None
     resident_request.signed_at = resident_request.contacted_at = resident_request.replied_at = None
     resident_request.closed_at = None
@@ -172,6 +172,23 @@ def _reject(_: Session, rr: ResidentRequest, step: Step) -> None:
     _meet_feedback(rr, step.now)
 
 
+def _extend(session: Session, rr: ResidentRequest, step: Step) -> None:
+    assert step.command.due_at is not None and step.actor is not None
+    before = rr.feedback_due_at
+    sla.extend(session, rr, step.command.due_at, step.now)
+    step.data = {"from_due_at": before.isoformat(), "to_due_at": rr.feedback_due_at.isoformat()}
+    audit.record(
+        session,
+        action="request.extend",
+        actor=step.actor,
+        target_type="resident_request",
+        target_id=str(rr.id),
+        reason=step.command.note,
+        detail=step.data,
+        now=step.now,
+    )
+
+
 def _close(_: Session, rr: ResidentRequest, step: Step) -> None:
     rr.closed_at = step.now
 
@@ -193,6 +210,7 @@ EFFECTS: dict[Action, Callable[[Session, ResidentRequest, Step], None]] = {
     Action.reject: _reject,
     Action.close: _close,
     Action.reopen: _reopen,
+    Action.extend: _extend,
 }
 
 
@@ -207,7 +225,7 @@ def _append_event(session: Session, rr: ResidentRequest, step: Step, before: Req
             from_status=before,
             to_status=rr.status,
             actor_id=step.actor.id if step.actor else None,
-            actor_role=step.actor.role if step.actor else RESIDENT_ROLE,
+            actor_role=step.actor.role if step.actor else step.role or RESIDENT_ROLE,
             actor_unit_id=step.actor.unit_id if step.actor else None,
             note=step.command.note,
             data=step.data or None,
@@ -228,6 +246,8 @@ def apply(session: Session, rr: ResidentRequest, step: Step) -> ResidentRequest:
     if effect is not None:
         effect(session, rr, step)
     rr.status = new_status
+    if action not in sla.SWEEP_ACTIONS:
+        sla.after_action(session, rr, action, before, step.now)
     _append_event(session, rr, step, before)
     session.flush()
     return rr

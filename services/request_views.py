@@ -29,7 +29,7 @@ from services.actor import Actor
 from services.errors import Invalid
 from services.rules import lifecycle
 from services.rules.case_code import normalize_case_code
-from services.rules.deadlines import is_overdue
+from services.rules.sla import is_overdue
 from services.visibility import readable_requests
 
 _FINISHED = (RequestStatus.closed, RequestStatus.not_accepted)

@@ -9,16 +9,14 @@ from datetime import datetime
 from sqlmodel import Session, col
 
 from core.crypto import get_cipher
-from core.settings import get_settings
-from models.enums import Action, RequestStatus, Role, UnitKind
+from models.enums import Action, RequestStatus, Role, SlaClock, UnitKind
 from models.org import OrgUnit
 from models.resident_request import Category, ResidentRequest, ResidentRequestEvent
 from models.resident_request_schemas import ResidentRequestCreate
-from services import routing
+from services import routing, sla
 from services.actor import RESIDENT_ROLE, Actor
 from services.errors import Conflict, Invalid, NotFound, PermissionDenied
 from services.rules.case_code import new_case_code
-from services.rules.deadlines import feedback_due_at
 from services.visibility import readable_requests
 
 _REGISTRARS = frozenset({Role.grid_member, Role.grid_leader, Role.village_staff, Role.town_cadre})
@@ -66,7 +64,8 @@ def _existing(session: Session, request_id: uuid.UUID, actor: Actor | None) -> R
 
 
 def register(session: Session, registration: Registration, *, now: datetime) -> Registered:
-    """Record a new request: routed by category and place, due for feedback in N calendar days."""
+    """Record a new request: routed by category and place, its feedback clock started under the policy
+    of its category (or class)."""
     data, actor = registration.data, registration.actor
     if actor is not None and actor.role not in _REGISTRARS:
         raise PermissionDenied()
@@ -79,7 +78,7 @@ def register(session: Session, registration: Registration, *, now: datetime) -> 
     village_id = unit.parent_id if unit.kind == UnitKind.grid else unit.id
     assert village_id is not None and unit.id is not None
     routed_to = routing.route(session, category.id or 0, unit)
-    settings = get_settings()
+    feedback_policy = sla.current_policies(session, category.id or 0, category.request_class)[SlaClock.feedback]
     phone = get_cipher().seal_phone(data.reporter_phone) if data.reporter_phone else None
     resident_request = ResidentRequest(
         id=data.id or uuid.uuid4(),
@@ -98,13 +97,14 @@ def register(session: Session, registration: Registration, *, now: datetime) -> 
         handling_unit_id=routed_to or village_id,
         routed=routed_to is not None,
         status=RequestStatus.registered,
-        feedback_due_at=feedback_due_at(now, days=settings.feedback_days, tz=settings.tz),
+        feedback_due_at=now,  # set by the feedback timer below
         registered_at=now,
         created_by_id=actor.id if actor else None,
         event_count=1,
         updated_at=now,
     )
     session.add(resident_request)
+    sla.start(session, resident_request, SlaClock.feedback, feedback_policy, now)
     session.add(
         ResidentRequestEvent(
             resident_request_id=resident_request.id,
