@@ -22,4 +22,3 @@ class Actor:
 
 RESIDENT_ROLE = "resident"
 SYSTEM_ROLE = "system"  # the SLA sweep
-SYSTEM_ROLE = "system"

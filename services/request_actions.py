@@ -253,10 +253,18 @@ def apply(session: Session, rr: ResidentRequest, step: Step) -> ResidentRequest:
     return rr
 
 
+def lock(session: Session, rr: ResidentRequest) -> None:
+    """Hold the request's row until commit, so people and the SLA sweep take turns (and always in the same
+    order: the request first, then its timers). SQLite has a single writer already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(rr, with_for_update=True)
+
+
 def act(
     session: Session, rr: ResidentRequest, command: ActionCommand, *, actor: Actor, now: datetime
 ) -> ResidentRequest:
     """A staff action: role first, then the inputs it needs, then the transition table."""
+    lock(session, rr)
     if not lifecycle.may_take(actor.role, command.action):
         raise PermissionDenied(
             "您的角色不能执行此操作",
@@ -278,6 +286,7 @@ def act(
 def rate(session: Session, rr: ResidentRequest, level: RatingLevel, comment: str | None, *, now: datetime) -> None:
     """A resident rates the current cycle's outcome (a reply, or a problem solved on the spot) once;
     不满意 reopens, the other two close a replied request."""
+    lock(session, rr)
     if rr.status not in (RequestStatus.replied, RequestStatus.closed):
         raise InvalidTransition("答复或办结后才能评价", code="not_ratable", detail={"status": rr.status})
     already = session.exec(

@@ -149,7 +149,7 @@ def extend(session: Session, rr: ResidentRequest, new_due: datetime, now: dateti
     policy = session.get(SlaPolicy, timer.policy_id)
     assert policy is not None
     timer.extended_at = now
-    place(timer, policy, rules.Due(new_due, False), max(timer.warn_at, now))
+    place(timer, policy, rules.Due(new_due, False), rules.warn_at(timer.started_at, new_due, policy.warn_percent))
     timer.updated_at = now
     rr.feedback_due_at = new_due
     return timer

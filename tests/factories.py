@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 from sqlmodel import Session
@@ -111,7 +112,14 @@ def category_id(session: Session, name: str = "基础设施") -> int:
 
 
 def make_resident_request(
-    session: Session, actor: Actor, unit: OrgUnit, *, description: str = "村口路灯不亮", phone: str = "13812341234"
+    session: Session,
+    actor: Actor,
+    unit: OrgUnit,
+    *,
+    description: str = "村口路灯不亮",
+    phone: str = "13812341234",
+    category: str = "基础设施",
+    now: datetime | None = None,
 ) -> ResidentRequest:
     """A registered request through the real service (routing, event and deadline included)."""
     from models.enums import Channel
@@ -121,9 +129,9 @@ def make_resident_request(
     assert unit.id is not None
     data = ResidentRequestCreate(
         channel=Channel.visit,
-        category_id=category_id(session),
+        category_id=category_id(session, category),
         description=description,
         unit_id=unit.id,
         reporter_phone=phone,
     )
-    return register(session, Registration(data, actor), now=utc_now()).resident_request
+    return register(session, Registration(data, actor), now=now or utc_now()).resident_request
