@@ -17,6 +17,8 @@ from models.enums import (
     RejectReason,
     RequestClass,
     RequestStatus,
+    SlaClock,
+    SlaStage,
     Supervision,
 )
 from models.types import DbId, Text
@@ -106,6 +108,25 @@ class RatingPublic(SQLModel):
     rated_at: datetime
 
 
+class SlaClockPublic(SQLModel):
+    """One clock of the current cycle as a handler sees it."""
+
+    clock: SlaClock
+    clock_label: str
+    cycle: int
+    started_at: datetime
+    warn_at: datetime
+    due_at: datetime
+    stage: SlaStage
+    stage_label: str
+    provisional: bool = Field(description="期限跨入尚未导入官方日历的年份，暂按周一至周五计算")
+    paused: bool
+    extended: bool
+    met_at: datetime | None
+    breached_at: datetime | None
+    policy_id: int
+
+
 class ResidentRequestDetail(ResidentRequestSummary):
     reporter_name: str | None
     first_unit_id: int
@@ -121,5 +142,6 @@ class ResidentRequestDetail(ResidentRequestSummary):
     replied_at: datetime | None
     closed_at: datetime | None
     allowed_actions: list[Action]
+    sla: list[SlaClockPublic]
     events: list[EventPublic]
     ratings: list[RatingPublic]

@@ -22,7 +22,7 @@ from models.public_schemas import (
 )
 from models.resident_request import Category, ResidentRequest, ResidentRequestEvent
 from models.resident_request_schemas import ResidentRequestCreate
-from services import rate_limit, request_actions, request_views
+from services import rate_limit, request_actions, request_views, sla
 from services.errors import NotFound
 from services.resident_requests import Registration, register
 from services.rules.case_code import format_case_code, normalize_case_code
@@ -93,6 +93,7 @@ def _timeline(session: Session, rr: ResidentRequest) -> list[PublicEvent]:
         select(ResidentRequestEvent, OrgUnit.name)
         .outerjoin(OrgUnit, OrgUnit.id == ResidentRequestEvent.actor_unit_id)  # type: ignore[arg-type]
         .where(ResidentRequestEvent.resident_request_id == rr.id)
+        .where(col(ResidentRequestEvent.action).not_in(sla.SWEEP_ACTIONS))  # internal supervision stays inside
         .order_by(col(ResidentRequestEvent.seq))
     ).all()
     return [

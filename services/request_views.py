@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core.crypto import mask_last4
-from models.enums import ACTION_LABELS, STATUS_LABELS, Action, RequestStatus
+from models.enums import ACTION_LABELS, SLA_STAGE_LABELS, STATUS_LABELS, Action, RequestStatus, SlaClock, SlaStage
 from models.org import OrgUnit
 from models.resident_request import Category, Rating, ResidentRequest, ResidentRequestEvent
 from models.resident_request_schemas import (
@@ -23,7 +23,9 @@ from models.resident_request_schemas import (
     ResidentRequestDetail,
     ResidentRequestPage,
     ResidentRequestSummary,
+    SlaClockPublic,
 )
+from models.sla import SlaTimer
 from models.user import User
 from services.actor import Actor
 from services.errors import Invalid
@@ -166,6 +168,29 @@ def _events(session: Session, rr: ResidentRequest) -> list[EventPublic]:
     ]
 
 
+_CLOCK_LABELS = {SlaClock.response: "签收与首次联系", SlaClock.feedback: "向居民反馈"}
+
+
+def _clocks(session: Session, rr: ResidentRequest) -> list[SlaClockPublic]:
+    timers = session.exec(
+        select(SlaTimer)
+        .where(SlaTimer.resident_request_id == rr.id, SlaTimer.cycle == rr.cycle)
+        .order_by(col(SlaTimer.clock).desc())
+    ).all()
+    return [
+        SlaClockPublic.model_validate(
+            {
+                **timer.model_dump(warnings=False),
+                "clock_label": _CLOCK_LABELS[SlaClock(timer.clock)],
+                "stage_label": SLA_STAGE_LABELS[SlaStage(timer.stage)],
+                "paused": timer.paused_at is not None,
+                "extended": timer.extended_at is not None,
+            }
+        )
+        for timer in timers
+    ]
+
+
 def ratings_of(session: Session, rr: ResidentRequest) -> list[RatingPublic]:
     rows = session.exec(select(Rating).where(Rating.resident_request_id == rr.id).order_by(col(Rating.cycle))).all()
     return [RatingPublic.model_validate(r.model_dump(warnings=False)) for r in rows]
@@ -187,6 +212,7 @@ def detail(session: Session, rr: ResidentRequest, actor: Actor, now: datetime) -
             "first_unit_name": names.get(rr.first_unit_id, ""),
             "handling_unit_name": names.get(rr.handling_unit_id, ""),
             "allowed_actions": lifecycle.allowed_actions(rr.status, actor.role),
+            "sla": _clocks(session, rr),
             "events": _events(session, rr),
             "ratings": ratings_of(session, rr),
         }
