@@ -9,7 +9,18 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.routes import audit, auth, categories, health, org_units, public, requests, routing_rules, users
+from api.routes import (
+    audit,
+    auth,
+    categories,
+    health,
+    org_units,
+    public,
+    requests,
+    routing_rules,
+    sla_policies,
+    users,
+)
 from core.settings import get_settings
 
 DESCRIPTION = """
@@ -53,6 +64,7 @@ def create_app(*, with_scheduler: bool = False) -> FastAPI:
     app.include_router(org_units.router, prefix=f"{prefix}/org-units", tags=["org 组织架构"])
     app.include_router(categories.router, prefix=f"{prefix}/categories", tags=["categories 诉求分类"])
     app.include_router(routing_rules.router, prefix=f"{prefix}/routing-rules", tags=["routing 分派规则"])
+    app.include_router(sla_policies.router, prefix=f"{prefix}/sla/policies", tags=["sla 时限规则"])
     app.include_router(requests.router, prefix=f"{prefix}/requests", tags=["requests 诉求"])
     app.include_router(public.router, prefix=f"{prefix}/public", tags=["public 居民（免登录）"])
     app.include_router(audit.router, prefix=f"{prefix}/audit-log", tags=["audit 审计"])
