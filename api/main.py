@@ -12,6 +12,7 @@ from api.errors import install_error_handlers
 from api.routes import (
     audit,
     auth,
+    calendar,
     categories,
     health,
     org_units,
@@ -68,6 +69,7 @@ def create_app(*, with_scheduler: bool = False) -> FastAPI:
     app.include_router(requests.router, prefix=f"{prefix}/requests", tags=["requests 诉求"])
     app.include_router(public.router, prefix=f"{prefix}/public", tags=["public 居民（免登录）"])
     app.include_router(audit.router, prefix=f"{prefix}/audit-log", tags=["audit 审计"])
+    app.include_router(calendar.router, prefix=f"{prefix}/calendar", tags=["calendar 工作日历"])
     if settings.pwa_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.pwa_dir, html=True), name="pwa")
     return app

@@ -1,4 +1,4 @@
-"""The `bandeng` command: serve, migrate, demo-data, create-user."""
+"""The `bandeng` command: serve, migrate, demo-data, create-user, create-district, calendar."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from core.settings import ROOT, get_settings
 
@@ -81,6 +82,94 @@ def create_district(args: argparse.Namespace) -> int:
     return 0
 
 
+def _schema_missing() -> bool:
+    """True (with a message) when the database has not been migrated yet."""
+    from sqlalchemy import inspect
+
+    from core.db import get_engine
+
+    if inspect(get_engine()).has_table("work_calendar_year"):
+        return False
+    print("数据库尚未迁移，请先运行 bandeng migrate", file=sys.stderr)
+    return True
+
+
+def calendar_import(args: argparse.Namespace) -> int:
+    """Import one year's official schedule from a JSON or CSV file; nothing is written unless all of it is valid."""
+    from core.clock import utc_now
+    from core.db import session_scope
+    from services import calendar
+    from services.errors import DomainError
+    from services.rules import calendar_schedule as schedule
+
+    path = Path(args.file)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        print(f"无法读取文件 {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    fmt = args.format or {".csv": "csv", ".json": "json"}.get(path.suffix.lower())
+    is_csv = fmt == "csv" if fmt else not schedule.looks_like_json(raw)
+    if _schema_missing():
+        return 2
+    source = args.source or f"文件 {path.name}"
+    try:
+        with session_scope() as session:
+            result = calendar.import_file(
+                session, raw, csv_format=is_csv, year=args.year, source=source, actor=None, now=utc_now()
+            )
+    except DomainError as exc:
+        print(f"未导入，数据库未作任何改动: {exc.message}", file=sys.stderr)
+        for problem in exc.detail if isinstance(exc.detail, list) else []:
+            print(f"  {'.'.join(str(part) for part in problem['loc'][1:])}: {problem['msg']}", file=sys.stderr)
+        return 2
+    print(result.summary)
+    return 0
+
+
+def _spans(years: list[int]) -> str:
+    """2004–2026、2028: runs of consecutive years."""
+    runs: list[list[int]] = []
+    for year in sorted(years):
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return "、".join(f"{run[0]}–{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
+
+
+def calendar_status() -> int:
+    """The years covered, and a warning line for this year or next year when missing."""
+    from core.clock import utc_now
+    from core.db import session_scope
+    from services import calendar
+
+    if _schema_missing():
+        return 2
+    with session_scope() as session:
+        report = calendar.coverage(session, utc_now())
+    years = [entry.year for entry in report.years]
+    print(f"已导入官方工作日历的年份: {_spans(years)}，共 {len(years)} 年" if years else "尚未导入任何年份的工作日历")
+    for entry in report.years[-3:]:
+        print(
+            f"  {entry.year}: {entry.source}，导入于 {entry.imported_at.astimezone(get_settings().tz):%Y-%m-%d %H:%M}"
+        )
+    if report.warning:
+        print(f"警告: {report.warning}。请在国务院办公厅发布通知后运行 bandeng calendar import")
+    return 0
+
+
+def _calendar_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = commands.add_parser("calendar", help="working-day calendar: import a year, show coverage")
+    sub = group.add_subparsers(dest="calendar_command", required=True)
+    imported = sub.add_parser("import", help="import a year's holidays and make-up days (JSON or CSV)")
+    imported.add_argument("file", help='JSON {"year", "days": [{"date", "kind", "name"}]} or CSV date,kind,name')
+    imported.add_argument("--year", type=int, help="the year (CSV: taken from the dates when omitted)")
+    imported.add_argument("--format", choices=["json", "csv"], help="default: by extension, else by content")
+    imported.add_argument("--source", help="where the schedule comes from, e.g. the State Council notice")
+    sub.add_parser("status", help="years covered; warns when this year or next year is missing")
+
+
 def _parser() -> argparse.ArgumentParser:
     from models.enums import Role
 
@@ -100,6 +189,7 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--role", required=True, choices=[r.value for r in Role])
     user.add_argument("--org-unit-id", type=int, required=True)
     user.add_argument("--password", help="initial password (prompted when omitted)")
+    _calendar_parser(commands)
     return parser
 
 
@@ -117,4 +207,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return create_user(args)
     elif args.command == "create-district":
         return create_district(args)
+    elif args.command == "calendar":
+        return calendar_import(args) if args.calendar_command == "import" else calendar_status()
     return 0

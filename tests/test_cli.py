@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -50,3 +51,35 @@ def test_operator_sets_up_a_district_and_its_admin(seeded: Path) -> None:
     assert good.returncode == 0 and "首次登录须修改密码" in good.stdout
     taken = _bandeng(seeded, "create-district", "--name", "重复", "--code", "990300")
     assert taken.returncode == 2 and "已被使用" in taken.stderr
+
+
+def test_calendar_import_and_status(seeded: Path, tmp_path: Path) -> None:
+    before = _bandeng(seeded, "calendar", "status")
+    assert before.returncode == 0, before.stderr
+    assert "2004–2026" in before.stdout and "警告" in before.stdout and "2027" in before.stdout
+    schedule = {
+        "year": 2027,
+        "days": [
+            {"date": "2027-01-01", "kind": "holiday", "name": "元旦"},
+            {"date": "2027-02-06", "kind": "makeup_workday", "name": "春节"},
+            {"date": "2027-02-08", "kind": "holiday", "name": "春节"},
+        ],
+    }
+    path = tmp_path / "2027.json"
+    path.write_text(json.dumps(schedule, ensure_ascii=False), encoding="utf-8")
+    imported = _bandeng(seeded, "calendar", "import", str(path), "--source", "国办发明电〔2026〕1号")
+    assert imported.returncode == 0, imported.stderr
+    assert "已导入 2027 年工作日历：365 天，法定节假日 2 天，调休上班 1 天" in imported.stdout
+    after = _bandeng(seeded, "calendar", "status")
+    assert "2004–2027" in after.stdout and "2027: 国办发明电〔2026〕1号" in after.stdout
+
+
+def test_calendar_import_refuses_a_bad_file_and_writes_nothing(seeded: Path, tmp_path: Path) -> None:
+    path = tmp_path / "2028.csv"
+    path.write_text("date,kind,name\n2028-01-01,holiday,元旦\n2028-01-03,makeup_workday,\n2028-13-01,holiday,\n")
+    refused = _bandeng(seeded, "calendar", "import", str(path))
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "未导入" in refused.stderr and "第 3 行" in refused.stderr and "days[2].date" in refused.stderr
+    assert "2028" not in _bandeng(seeded, "calendar", "status").stdout.splitlines()[0]
+    missing = _bandeng(seeded, "calendar", "import", str(tmp_path / "none.json"))
+    assert missing.returncode == 2 and "无法读取文件" in missing.stderr

@@ -17,13 +17,23 @@ def test_prune_keeps_recent_windows(session: Session) -> None:
     assert [b.key for b in session.exec(select(RateLimitBucket)).all()] == ["ip:new"]
 
 
+# Job id → misfire grace in seconds (None: run however late).
+EXPECTED_JOBS = {
+    "prune_rate_limits": 600,
+    "prune_refresh_tokens": 600,
+    "sweep_sla": 30,
+    "check_calendar_coverage": None,
+}
+
+
 def test_scheduler_jobs_coalesce_and_never_overlap() -> None:
     scheduler = build_scheduler(background=True)
     scheduler.start(paused=True)
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"prune_rate_limits", "prune_refresh_tokens"}
-        for job in jobs.values():
-            assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time == 600
+        assert set(EXPECTED_JOBS) <= set(jobs)
+        for job_id, grace in EXPECTED_JOBS.items():
+            job = jobs[job_id]
+            assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time == grace, job_id
     finally:
         scheduler.shutdown(wait=False)

@@ -11,7 +11,7 @@ from sqlmodel import col
 from core.clock import utc_now
 from core.db import session_scope
 from models.user import RefreshToken
-from services import rate_limit
+from services import calendar, rate_limit
 
 log = logging.getLogger("bandeng.workers")
 
@@ -31,3 +31,22 @@ def prune_refresh_tokens(now: datetime | None = None, engine: Engine | None = No
         removed = int(getattr(result, "rowcount", 0) or 0)
     log.info("pruned %d expired refresh tokens", removed)
     return removed
+
+
+def check_calendar_coverage(now: datetime | None = None, engine: Engine | None = None) -> list[int]:
+    """Alert admins when this year's working-day calendar is missing, or next year's from 15 November;
+    settle provisional deadlines whose years were imported since."""
+    with session_scope(engine) as session:
+        check = calendar.check_coverage(session, now or utc_now())
+    if check.missing:
+        log.warning("working-day calendar missing for %s: admins alerted", check.missing)
+    if check.recomputed:
+        log.info("recomputed %d provisional deadlines, %d moved", check.recomputed, check.moved)
+    return check.missing
+
+
+def sweep_sla(now: datetime | None = None, engine: Engine | None = None) -> int:
+    """Move every SLA clock whose next stage has come; returns how many moved."""
+    from services.sla_sweep import sweep
+
+    return sweep(now or utc_now(), engine=engine).advanced

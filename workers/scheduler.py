@@ -6,6 +6,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from core.settings import get_settings
 from workers import jobs
@@ -26,5 +27,17 @@ def build_scheduler(*, background: bool) -> BaseScheduler:
         CronTrigger(hour=3, minute=41, timezone=tz),
         id="prune_refresh_tokens",
         replace_existing=True,
+    )
+    # A skipped minute is caught up by the next run, which finds the same rows still due.
+    scheduler.add_job(
+        jobs.sweep_sla, IntervalTrigger(seconds=60), id="sweep_sla", replace_existing=True, misfire_grace_time=30
+    )
+    # Daily; a missed morning still runs later that day (the alerts are deduplicated per year and admin).
+    scheduler.add_job(
+        jobs.check_calendar_coverage,
+        CronTrigger(hour=8, minute=0, timezone=tz),
+        id="check_calendar_coverage",
+        replace_existing=True,
+        misfire_grace_time=None,
     )
     return scheduler
