@@ -234,8 +234,9 @@ def _append_event(session: Session, rr: ResidentRequest, step: Step, before: Req
     )
 
 
-def apply(session: Session, rr: ResidentRequest, step: Step) -> ResidentRequest:
-    """Move the request by the table, run the action's effects and append its event, or refuse untouched."""
+def apply(session: Session, rr: ResidentRequest, step: Step, *, flush: bool = True) -> ResidentRequest:
+    """Move the request by the table, run the action's effects and append its event, or refuse untouched.
+    `flush=False` leaves the writing to the caller (the SLA sweep writes a whole batch at once)."""
     action = step.command.action
     role = step.actor.role if step.actor else None
     if (RequestStatus(rr.status), action) not in lifecycle.TRANSITIONS:
@@ -249,7 +250,8 @@ def apply(session: Session, rr: ResidentRequest, step: Step) -> ResidentRequest:
     if action not in sla.SWEEP_ACTIONS:
         sla.after_action(session, rr, action, before, step.now)
     _append_event(session, rr, step, before)
-    session.flush()
+    if flush:
+        session.flush()
     return rr
 
 

@@ -66,6 +66,7 @@ class _Batch:
     policies: dict[int, SlaPolicy] = field(default_factory=dict)
     people: dict[tuple[int, tuple[Role, ...]], list[int]] = field(default_factory=dict)
     roles: dict[int, str] = field(default_factory=dict)
+    units: dict[int, OrgUnit | None] = field(default_factory=dict)
 
     def policy(self, policy_id: int) -> SlaPolicy:
         if policy_id not in self.policies:
@@ -75,7 +76,12 @@ class _Batch:
         return self.policies[policy_id]
 
     def unit(self, unit_id: int | None) -> OrgUnit | None:
-        return self.session.get(OrgUnit, unit_id) if unit_id else None
+        # A dict, not the identity map: the session holds objects weakly and would select them again.
+        if not unit_id:
+            return None
+        if unit_id not in self.units:
+            self.units[unit_id] = self.session.get(OrgUnit, unit_id)
+        return self.units[unit_id]
 
     def town_cadres(self, user_ids: set[int]) -> set[int]:
         unknown = user_ids - set(self.roles)
@@ -142,8 +148,10 @@ def _sweep_batch(ctx: _Batch, size: int) -> tuple[int, int]:
         .where(col(SlaTimer.next_action_at) <= now)  # read again under the lock: a person may have met it
         .order_by(col(SlaTimer.next_action_at))
     ).all()
-    for timer in timers:
-        _advance(ctx, requests[timer.resident_request_id], timer)
+    with session.no_autoflush:  # the batch's events and request changes go out together, at the end
+        for timer in timers:
+            _advance(ctx, requests[timer.resident_request_id], timer)
+    session.flush()
     ctx.report.timers += len(timers)
     return len(due), len(timers)
 
@@ -206,7 +214,7 @@ def _mark(ctx: _Batch, rr: ResidentRequest, clock: SlaClock, stage: SlaStage, ti
         return
     note = _NOTES[(clock, stage)]
     step = request_actions.Step(ActionCommand(action=action, note=note), None, ctx.now, data, role=SYSTEM_ROLE)
-    request_actions.apply(ctx.session, rr, step)
+    request_actions.apply(ctx.session, rr, step, flush=False)
     ctx.report.events += 1
 
 
