@@ -15,6 +15,7 @@ from api.routes import (
     calendar,
     categories,
     health,
+    notifications,
     org_units,
     public,
     requests,
@@ -70,6 +71,7 @@ def create_app(*, with_scheduler: bool = False) -> FastAPI:
     app.include_router(public.router, prefix=f"{prefix}/public", tags=["public 居民（免登录）"])
     app.include_router(audit.router, prefix=f"{prefix}/audit-log", tags=["audit 审计"])
     app.include_router(calendar.router, prefix=f"{prefix}/calendar", tags=["calendar 工作日历"])
+    app.include_router(notifications.router, prefix=f"{prefix}/notifications", tags=["notifications 通知"])
     if settings.pwa_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.pwa_dir, html=True), name="pwa")
     return app

@@ -1,4 +1,4 @@
-"""The `bandeng` command: serve, migrate, demo-data, create-user, create-district, calendar."""
+"""The `bandeng` command: serve, migrate, demo-data, create-user, create-district, calendar, sla."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bandeng import sla_cli
 from core.settings import ROOT, get_settings
 
 
@@ -190,6 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--org-unit-id", type=int, required=True)
     user.add_argument("--password", help="initial password (prompted when omitted)")
     _calendar_parser(commands)
+    sla_cli.add_commands(commands)
     return parser
 
 
@@ -209,4 +211,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return create_district(args)
     elif args.command == "calendar":
         return calendar_import(args) if args.calendar_command == "import" else calendar_status()
+    elif args.command == "sla":
+        return sla_cli.run(args)
     return 0

@@ -35,10 +35,17 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, ge=1)
     login_ip_limit_per_minute: int = Field(default=20, ge=1)
 
-    feedback_days: int = Field(default=7, ge=1)
     public_ip_limit_per_minute: int = Field(default=30, ge=1)
     public_code_limit_per_hour: int = Field(default=10, ge=1)
     public_report_limit_per_hour: int = Field(default=10, ge=1)
+
+    # Web Push (VAPID): both keys or neither; without them push rows are marked sent, "push not configured".
+    vapid_private_key: str = ""
+    vapid_public_key: str = ""
+    vapid_subject: str = Field(default="mailto:ops@example.invalid", pattern=r"^(mailto:[^@\s]+@[^@\s]+|https://\S+)$")
+    # "log" (development: log the masked number and text) or "package.module:ClassName" of an SmsGateway.
+    sms_backend: str = Field(default="log", pattern=r"^(log|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$")
+    notification_max_attempts: int = Field(default=8, ge=1, le=50)
 
     pwa_dir: Path = ROOT / "pwa"
     scheduler_in_process: bool = True
@@ -56,7 +63,12 @@ class Settings(BaseSettings):
                 raise ValueError("production needs its own BANDENG_SECRET_KEY, PHONE_KEY and PHONE_HASH_KEY")
         if len(base64.b64decode(self.phone_key)) != 32:
             raise ValueError("BANDENG_PHONE_KEY must be 32 bytes, base64-encoded")
+        _check_vapid(self.vapid_private_key, self.vapid_public_key)
         return self
+
+    @property
+    def push_configured(self) -> bool:
+        return bool(self.vapid_private_key)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -65,6 +77,33 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _b64url(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def _check_vapid(private_key: str, public_key: str) -> None:
+    """Both keys or neither, and the public key must be the private key's: a browser subscribed with
+    another key would have every push refused."""
+    if not private_key and not public_key:
+        return
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    try:
+        raw = _b64url(private_key)
+        if len(raw) != 32:
+            raise ValueError("not 32 bytes")
+        key = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+        matches = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint) == _b64url(public_key)
+    except ValueError:
+        matches = False
+    if not matches:
+        raise ValueError(
+            "BANDENG_VAPID_PRIVATE_KEY (32 bytes) and BANDENG_VAPID_PUBLIC_KEY (65 bytes), base64url, must be "
+            "one key pair: generate them with `python -m services.channels vapid`"
+        )
 
 
 @lru_cache

@@ -23,6 +23,8 @@ EXPECTED_JOBS = {
     "prune_refresh_tokens": 600,
     "sweep_sla": 30,
     "check_calendar_coverage": None,
+    "deliver_notifications": 15,
+    "send_daily_digests": 3600,
 }
 
 
@@ -31,7 +33,7 @@ def test_scheduler_jobs_coalesce_and_never_overlap() -> None:
     scheduler.start(paused=True)
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(EXPECTED_JOBS) <= set(jobs)
+        assert set(EXPECTED_JOBS) == set(jobs)
         for job_id, grace in EXPECTED_JOBS.items():
             job = jobs[job_id]
             assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time == grace, job_id

@@ -50,3 +50,22 @@ def sweep_sla(now: datetime | None = None, engine: Engine | None = None) -> int:
     from services.sla_sweep import sweep
 
     return sweep(now or utc_now(), engine=engine).advanced
+
+
+def deliver_notifications(now: datetime | None = None, engine: Engine | None = None) -> int:
+    """Deliver due outbox rows (inbox, push, SMS); returns how many were delivered."""
+    from services.outbox import deliver_due
+
+    report = deliver_due(now or utc_now(), engine=engine)
+    if report.retried or report.failed:
+        log.warning("notifications: %d to retry, %d failed for good", report.retried, report.failed)
+    return report.inbox + report.sent
+
+
+def send_daily_digests(now: datetime | None = None, engine: Engine | None = None) -> int:
+    """Fold each cadre's pending digest items into one push and one SMS; returns how many digests."""
+    from services.outbox import send_digests
+
+    written = send_digests(now or utc_now(), engine=engine)
+    log.info("wrote %d daily digests", written)
+    return written

@@ -40,4 +40,20 @@ def build_scheduler(*, background: bool) -> BaseScheduler:
         replace_existing=True,
         misfire_grace_time=None,
     )
+    # The outbox: a late run is useless when the next one is 20 s away.
+    scheduler.add_job(
+        jobs.deliver_notifications,
+        IntervalTrigger(seconds=20),
+        id="deliver_notifications",
+        replace_existing=True,
+        misfire_grace_time=15,
+    )
+    # The cadres' morning digest; up to an hour late still goes out (once a day per cadre, by its key).
+    scheduler.add_job(
+        jobs.send_daily_digests,
+        CronTrigger(hour=8, minute=30, timezone=tz),
+        id="send_daily_digests",
+        replace_existing=True,
+        misfire_grace_time=3600,
+    )
     return scheduler
