@@ -35,8 +35,7 @@ def row_key(dedupe_key: str, channel: NotificationChannel, recipient_id: int) ->
     return f"{dedupe_key}:{channel}:{recipient_id}"
 
 
-def enqueue(
-    session: Session,
+def rows_for(
     *,
     recipient_ids: Iterable[int],
     channels: Iterable[NotificationChannel],
@@ -47,10 +46,9 @@ def enqueue(
     now: datetime,
     not_before: datetime | None = None,
     resident_request_id: uuid.UUID | None = None,
-) -> int:
-    """One row per recipient and channel; rows already written under the same key are left alone.
-    Returns how many rows were new."""
-    rows = [
+) -> list[dict[str, object]]:
+    """The outbox rows of one message: one per recipient and channel."""
+    return [
         {
             "dedupe_key": row_key(dedupe_key, channel, recipient_id),
             "recipient_id": recipient_id,
@@ -67,12 +65,48 @@ def enqueue(
         for recipient_id in sorted(set(recipient_ids))
         for channel in channels
     ]
+
+
+def insert_rows(session: Session, rows: list[dict[str, object]]) -> int:
+    """Write outbox rows in one executemany (compiled once, whatever the count); rows whose key is
+    already there are left alone. Returns how many rows were new."""
     if not rows:
         return 0
-    statement = dialect_insert(session, Notification).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    # Without preserve_rowcount, PostgreSQL drivers report -1 for an INSERT through SQLAlchemy.
-    result = session.execute(statement, execution_options={"preserve_rowcount": True})
-    return max(int(getattr(result, "rowcount", 0) or 0), 0)
+    statement = (
+        dialect_insert(session, Notification)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(col(Notification.id))
+    )
+    # RETURNING names the rows that were new (a row count is not reported for executemany).
+    return len(session.execute(statement, rows).all())
+
+
+def enqueue(
+    session: Session,
+    *,
+    recipient_ids: Iterable[int],
+    channels: Iterable[NotificationChannel],
+    kind: str,
+    title: str,
+    body: str,
+    dedupe_key: str,
+    now: datetime,
+    not_before: datetime | None = None,
+    resident_request_id: uuid.UUID | None = None,
+) -> int:
+    """Write one message for each recipient and channel now; returns how many rows were new."""
+    rows = rows_for(
+        recipient_ids=recipient_ids,
+        channels=channels,
+        kind=kind,
+        title=title,
+        body=body,
+        dedupe_key=dedupe_key,
+        now=now,
+        not_before=not_before,
+        resident_request_id=resident_request_id,
+    )
+    return insert_rows(session, rows)
 
 
 # Delivery: claim under a lease, send with no transaction open, record. At least once: a crash between

@@ -13,12 +13,13 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, bindparam, func, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from core.db import session_scope
 from core.settings import get_settings
+from models.base import UTCDateTime
 from models.enums import (
     Action,
     NotificationChannel,
@@ -67,6 +68,7 @@ class _Batch:
     people: dict[tuple[int, tuple[Role, ...]], list[int]] = field(default_factory=dict)
     roles: dict[int, str] = field(default_factory=dict)
     units: dict[int, OrgUnit | None] = field(default_factory=dict)
+    outbox: list[dict[str, object]] = field(default_factory=list)  # written once, at the end of the batch
 
     def policy(self, policy_id: int) -> SlaPolicy:
         if policy_id not in self.policies:
@@ -152,8 +154,24 @@ def _sweep_batch(ctx: _Batch, size: int) -> tuple[int, int]:
         for timer in timers:
             _advance(ctx, requests[timer.resident_request_id], timer)
     session.flush()
+    ctx.report.notifications += outbox.insert_rows(session, ctx.outbox)
     ctx.report.timers += len(timers)
     return len(due), len(timers)
+
+
+_TIMERS = SlaTimer.__table__  # type: ignore[attr-defined]
+# Compare-and-set: the stage moves only from the stage this sweep read. Built once; run on the connection
+# (no ORM bookkeeping per row).
+_MOVE_STAGE = (
+    update(_TIMERS)
+    .where(_TIMERS.c.id == bindparam("timer_id"), _TIMERS.c.stage == bindparam("old_stage"))
+    .values(
+        stage=bindparam("new_stage"),
+        next_action_at=bindparam("next_at", type_=UTCDateTime()),
+        breached_at=func.coalesce(_TIMERS.c.breached_at, bindparam("breached", type_=UTCDateTime())),
+        updated_at=bindparam("now", type_=UTCDateTime()),
+    )
+)
 
 
 def _advance(ctx: _Batch, rr: ResidentRequest, timer: SlaTimer) -> None:
@@ -162,17 +180,15 @@ def _advance(ctx: _Batch, rr: ResidentRequest, timer: SlaTimer) -> None:
     steps = sla.steps(timer, policy)
     target = rules.reached(steps, ctx.now, current)
     next_at = rules.next_action(steps, target)
-    moved = ctx.session.execute(
-        update(SlaTimer)
-        .where(col(SlaTimer.id) == timer.id, col(SlaTimer.stage) == current)
-        .values(
-            stage=target,
-            next_action_at=next_at,
-            breached_at=func.coalesce(col(SlaTimer.breached_at), ctx.now if target >= SlaStage.breached else None),
-            updated_at=ctx.now,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    params = {
+        "timer_id": timer.id,
+        "old_stage": current,
+        "new_stage": target,
+        "next_at": next_at,
+        "breached": ctx.now if target >= SlaStage.breached else None,
+        "now": ctx.now,
+    }
+    moved = ctx.session.connection().execute(_MOVE_STAGE, params)
     if getattr(moved, "rowcount", 0) != 1 or target == current:
         return  # another sweeper got there first, or nothing to do but look again later
     # The row is already written; keep the loaded object in step without a second UPDATE or a reload.
@@ -254,8 +270,7 @@ def _notify(
         (everyone & cadres, [NotificationChannel.digest]),
     ]
     for recipients, channels in plan:
-        ctx.report.notifications += outbox.enqueue(
-            ctx.session,
+        ctx.outbox += outbox.rows_for(
             recipient_ids=recipients,
             channels=channels,
             kind=f"sla_{stage.name}",
