@@ -14,14 +14,25 @@ from sqlalchemy import Engine, delete, func
 from sqlmodel import Session, col, select
 
 from models.audit import AuditLog
-from models.enums import Action, NotificationChannel, RequestStatus, Role, SlaClock, SlaStage, Supervision
+from models.enums import (
+    Action,
+    DurationUnit,
+    NotificationChannel,
+    RequestClass,
+    RequestStatus,
+    Role,
+    SlaClock,
+    SlaStage,
+    Supervision,
+)
 from models.notification import Notification
 from models.org import OrgUnit
 from models.resident_request import ResidentRequest, ResidentRequestEvent
 from models.resident_request_schemas import ActionCommand
 from models.sla import SlaTimer
+from models.sla_schemas import SlaPolicyChange
 from models.user import User
-from services import request_actions
+from services import request_actions, sla_policies
 from services.errors import Invalid, PermissionDenied
 from services.sla_sweep import SweepReport, sweep
 from tests.factories import Town, actor_of, make_resident_request, make_town, make_user
@@ -345,3 +356,32 @@ def test_two_sweepers_at_once_write_each_event_and_notification_once(
             select(Notification.channel).where(col(Notification.resident_request_id).in_(ids)).distinct()
         ).all()
         assert set(sent_to) == {NotificationChannel.inbox, NotificationChannel.push, NotificationChannel.sms}
+
+
+def test_a_pausing_status_holds_the_clock(session: Session, people: People) -> None:
+    admin = make_user(session, Role.admin, people.town.district)
+    change = SlaPolicyChange(
+        request_class=RequestClass.general,
+        clock=SlaClock.feedback,
+        unit=DurationUnit.calendar_days,
+        amount=7,
+        pause_statuses=[RequestStatus.accepted],
+        reason="等待派单期间不计时（测试）",
+    )
+    sla_policies.change_policy(session, actor_of(session, admin), change, MONDAY_9AM - timedelta(days=1))
+    rr = make_resident_request(session, actor_of(session, people.member), people.town.grid_a1, now=MONDAY_9AM)
+    do(session, rr, people.village, MONDAY_9AM + timedelta(days=1), action="accept")  # paused
+    paused = timer(session, rr)
+    assert paused.paused_at is not None and paused.next_action_at is None
+    assert run(session, DUE + timedelta(days=1)).advanced == 0  # a paused clock is never due
+    do(
+        session,
+        rr,
+        people.village,
+        MONDAY_9AM + timedelta(days=4),
+        action="dispatch",
+        handling_unit_id=people.town.grid_a1.id,
+    )  # resumed after 3 days
+    resumed = timer(session, rr)
+    assert resumed.paused_at is None and resumed.paused_seconds == 3 * 86400
+    assert resumed.due_at == DUE + timedelta(days=3) and resumed.next_action_at == resumed.warn_at
