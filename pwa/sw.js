@@ -1,8 +1,8 @@
 // Caches the app shell so the app opens offline. /api/ is never cached: calls always go to the network.
 // Shell files are served from the cache at once and refreshed in the background (next open gets them).
-// Bump VERSION when the list of shell files changes.
+// Bump VERSION when the list of shell files changes. Also shows Web Push messages and opens them on a tap.
 
-const VERSION = 'bandeng-shell-v1';
+const VERSION = 'bandeng-shell-v2';
 const SHELL = [
   '/',
   '/app.css',
@@ -16,6 +16,8 @@ const SHELL = [
   '/js/staff-list.js',
   '/js/staff-detail.js',
   '/js/staff-new.js',
+  '/js/inbox.js',
+  '/js/push.js',
 ];
 
 self.addEventListener('install', (event) => {
@@ -51,4 +53,52 @@ async function fromCache(event, key) {
     return cached;
   }
   return fresh;
+}
+
+// Web Push: the server sends {title, body, url, tag}; a message with the same tag replaces the last one.
+const INBOX = '/#/staff/inbox';
+
+self.addEventListener('push', (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = { body: event.data.text() };
+  }
+  event.waitUntil(self.registration.showNotification(data.title || '板凳', {
+    body: data.body || '',
+    tag: data.tag || undefined,
+    renotify: Boolean(data.tag),
+    icon: '/icons/icon.svg',
+    lang: 'zh-CN',
+    data: { url: sameOrigin(data.url) },
+  }));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  event.waitUntil(openUrl(event.notification.data?.url || INBOX));
+});
+
+/** Only this app's own pages open from a message; anything else lands on the inbox. */
+function sameOrigin(url) {
+  try {
+    const target = new URL(url || INBOX, self.location.origin);
+    return target.origin === self.location.origin ? target.href : new URL(INBOX, self.location.origin).href;
+  } catch {
+    return new URL(INBOX, self.location.origin).href;
+  }
+}
+
+async function openUrl(url) {
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const open = windows.find((c) => new URL(c.url).origin === self.location.origin);
+  if (!open) return self.clients.openWindow(url);
+  // Focus the app already open (a hash change, no reload); a window that cannot be steered gets a new one.
+  try {
+    const focused = await open.focus();
+    return await focused.navigate(url);
+  } catch {
+    return self.clients.openWindow(url);
+  }
 }

@@ -1,12 +1,14 @@
 // Hash router, app header, offline banner and service-worker registration.
 
 import { logout, session, setHandlers } from './api.js';
-import { go, h, toast } from './ui.js';
+import { fill, go, h, toast } from './ui.js';
 import { checkView, homeView, reportView } from './resident.js';
 import { loginView, passwordView } from './auth.js';
 import { listView } from './staff-list.js';
 import { detailView } from './staff-detail.js';
 import { newRequestView } from './staff-new.js';
+import { inboxLink, inboxView } from './inbox.js';
+import { turnOffPush } from './push.js';
 
 const ROUTES = [
   [/^\/?$/, homeView],
@@ -16,6 +18,7 @@ const ROUTES = [
   [/^\/password$/, passwordView, { staff: true }],
   [/^\/staff$/, listView, { staff: true }],
   [/^\/staff\/new$/, newRequestView, { staff: true }],
+  [/^\/staff\/inbox$/, inboxView, { staff: true }],
   [/^\/staff\/r\/([0-9a-f-]{36})$/, detailView, { staff: true }],
 ];
 
@@ -48,12 +51,15 @@ function renderHeader() {
     bar.replaceChildren(h('a', { class: 'bar-link', href: '#/login' }, '工作人员登录'));
     return;
   }
-  bar.replaceChildren(
-    h('a', { class: 'bar-link', href: '#/staff' }, user?.name || '工作台'),
+  fill(bar,
+    user?.must_change_password ? null : inboxLink(),
+    h('a', { class: 'bar-link bar-name', href: '#/staff' }, user?.name || '工作台'),
     h('button', {
       type: 'button', class: 'bar-link',
       onclick: async (e) => {
         e.currentTarget.disabled = true;
+        // A shared phone must not keep receiving the previous user's messages.
+        await turnOffPush().catch(() => {});
         await logout();
         toast('已退出登录');
         go('/');

@@ -60,6 +60,10 @@ export const LABELS = {
   closure: { on_spot: '当场办结', substantive: '实质解决', phased: '阶段性答复', procedural: '程序性答复' },
   rating: { satisfied: '满意', basically_satisfied: '基本满意', unsatisfied: '不满意' },
   supervision: { normal: '', yellow: '黄牌督办', red: '红牌督办' },
+  notice: {
+    sla_warning: '黄牌', sla_breached: '红牌', sla_leadership: '升级督办', calendar_missing: '工作日历',
+    digest: '每日汇总',
+  },
   action: {
     accept: '受理', reject: '不予受理', resolve_on_spot: '当场办结', dispatch: '派单', return: '退单',
     sign_for: '签收', first_contact: '首次联系', start: '开始办理', reply: '答复', close: '办结',
