@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -16,6 +18,8 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
 
 
 def build_scheduler(*, background: bool) -> BaseScheduler:
+    # Every 20 seconds "Running job …" would drown the log; the jobs log what they did themselves.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     tz = get_settings().tz
     cls = BackgroundScheduler if background else BlockingScheduler
     scheduler: BaseScheduler = cls(timezone=tz, job_defaults=JOB_DEFAULTS)
