@@ -2,6 +2,19 @@
 
 from models import base as base
 from models.audit import AuditLog, RateLimitBucket
+from models.grid import (
+    AppliedOp,
+    Attachment,
+    Device,
+    Household,
+    HouseholdConflict,
+    LedgerEnrolment,
+    LedgerType,
+    Resident,
+    SyncChange,
+    Visit,
+    VisitItem,
+)
 from models.notification import Notification, PushSubscription
 from models.org import OrgUnit
 from models.resident_request import Category, Rating, ResidentRequest, ResidentRequestEvent, RoutingRule, Transfer
@@ -9,21 +22,32 @@ from models.sla import SlaPolicy, SlaTimer, WorkCalendarDay, WorkCalendarYear
 from models.user import RefreshToken, User
 
 __all__ = [
+    "AppliedOp",
+    "Attachment",
     "AuditLog",
     "Category",
+    "Device",
+    "Household",
+    "HouseholdConflict",
+    "LedgerEnrolment",
+    "LedgerType",
     "Notification",
     "OrgUnit",
     "PushSubscription",
     "RateLimitBucket",
     "Rating",
     "RefreshToken",
+    "Resident",
     "ResidentRequest",
     "ResidentRequestEvent",
     "RoutingRule",
     "SlaPolicy",
     "SlaTimer",
+    "SyncChange",
     "Transfer",
     "User",
+    "Visit",
+    "VisitItem",
     "WorkCalendarDay",
     "WorkCalendarYear",
 ]
