@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.routes import (
+    attachments,
     audit,
     auth,
     calendar,
@@ -72,6 +73,7 @@ def create_app(*, with_scheduler: bool = False) -> FastAPI:
     app.include_router(audit.router, prefix=f"{prefix}/audit-log", tags=["audit 审计"])
     app.include_router(calendar.router, prefix=f"{prefix}/calendar", tags=["calendar 工作日历"])
     app.include_router(notifications.router, prefix=f"{prefix}/notifications", tags=["notifications 通知"])
+    app.include_router(attachments.router, prefix=f"{prefix}/attachments", tags=["attachments 走访照片"])
     if settings.pwa_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.pwa_dir, html=True), name="pwa")
     return app

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     notification_max_attempts: int = Field(default=8, ge=1, le=50)
 
     pwa_dir: Path = ROOT / "pwa"
+    attachments_dir: Path = ROOT / "data" / "attachments"
+    attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
     scheduler_in_process: bool = True
     log_level: str = "INFO"
 
