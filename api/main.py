@@ -16,12 +16,15 @@ from api.routes import (
     calendar,
     categories,
     health,
+    households,
+    ledgers,
     notifications,
     org_units,
     public,
     requests,
     routing_rules,
     sla_policies,
+    sync,
     users,
 )
 from core.settings import get_settings
@@ -74,6 +77,9 @@ def create_app(*, with_scheduler: bool = False) -> FastAPI:
     app.include_router(calendar.router, prefix=f"{prefix}/calendar", tags=["calendar 工作日历"])
     app.include_router(notifications.router, prefix=f"{prefix}/notifications", tags=["notifications 通知"])
     app.include_router(attachments.router, prefix=f"{prefix}/attachments", tags=["attachments 走访照片"])
+    app.include_router(sync.router, prefix=f"{prefix}/sync", tags=["sync 离线同步"])
+    app.include_router(households.router, prefix=prefix, tags=["households 住户"])
+    app.include_router(ledgers.router, prefix=prefix, tags=["ledgers 台账与走访"])
     if settings.pwa_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.pwa_dir, html=True), name="pwa")
     return app

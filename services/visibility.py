@@ -10,6 +10,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from models.audit import AuditLog
 from models.enums import Role
+from models.grid import Household
 from models.org import OrgUnit
 from models.resident_request import ResidentRequest, Transfer
 from models.user import User
@@ -67,4 +68,16 @@ def readable_audit(actor: Actor) -> SelectOfScalar[AuditLog]:
     query = select(AuditLog)
     if actor.role == Role.auditor:
         return query
+    return query.where(false())
+
+
+# Roles that work with households: grid staff in their grid(s), village and town staff in their subtree.
+HOUSEHOLD_READERS = frozenset({Role.grid_member, Role.grid_leader, Role.village_staff, Role.town_cadre})
+
+
+def readable_households(actor: Actor) -> SelectOfScalar[Household]:
+    """Households of grids in the actor's subtree, for the roles that visit them; nobody else sees any."""
+    query = select(Household)
+    if actor.role in HOUSEHOLD_READERS and actor.unit_path:
+        return query.where(col(Household.grid_id).in_(subtree_ids(actor)))
     return query.where(false())

@@ -25,6 +25,7 @@ EXPECTED_JOBS = {
     "check_calendar_coverage": None,
     "deliver_notifications": 15,
     "send_daily_digests": 3600,
+    "alert_silent_devices": None,
 }
 
 

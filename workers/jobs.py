@@ -69,3 +69,20 @@ def send_daily_digests(now: datetime | None = None, engine: Engine | None = None
     written = send_digests(now or utc_now(), engine=engine)
     log.info("wrote %d daily digests", written)
     return written
+
+
+def alert_silent_devices(now: datetime | None = None, engine: Engine | None = None) -> int:
+    """Tell grid leaders about phones silent for 3 days (one alert per device per day, one transaction
+    each); returns how many alerts were new."""
+    from services import sync
+
+    now = now or utc_now()
+    with session_scope(engine) as session:
+        device_ids = sync.silent_device_ids(session, now)
+    alerted = 0
+    for device_id in device_ids:
+        with session_scope(engine) as session:
+            alerted += sync.alert_silent_device(session, device_id, now)
+    if alerted:
+        log.warning("%d silent devices reported to grid leaders", alerted)
+    return alerted

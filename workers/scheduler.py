@@ -60,4 +60,12 @@ def build_scheduler(*, background: bool) -> BaseScheduler:
         replace_existing=True,
         misfire_grace_time=3600,
     )
+    # Phones silent for 3 days; a missed morning still runs later that day (one alert per device per day).
+    scheduler.add_job(
+        jobs.alert_silent_devices,
+        CronTrigger(hour=9, minute=10, timezone=tz),
+        id="alert_silent_devices",
+        replace_existing=True,
+        misfire_grace_time=None,
+    )
     return scheduler

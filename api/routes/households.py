@@ -1,0 +1,133 @@
+"""Households and their residents; CSV import of a grid. Phones and ID numbers are masked in every answer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+
+from api.deps import CurrentActor, SessionDep
+from api.errors import described
+from core.clock import utc_now
+from models.grid import Household
+from models.household_schemas import (
+    HouseholdCreate,
+    HouseholdDetail,
+    HouseholdPage,
+    HouseholdPublic,
+    HouseholdUpdate,
+    ImportResult,
+    ResidentCreate,
+    ResidentPublic,
+    ResidentUpdate,
+)
+from models.types import DbId, Text
+from services import households
+from services.errors import Invalid
+
+router = APIRouter()
+
+MAX_IMPORT_BYTES = 1_000_000
+
+ERRORS = described(
+    s401="未登录或登录已失效",
+    s404="住户不存在或不在您的可见范围",
+    s409="版本已过期（detail.current_version）或编号已被占用",
+    s422="字段错误；detail 列出每个字段的路径",
+)
+
+
+def readable_household(household_id: uuid.UUID, session: SessionDep, actor: CurrentActor) -> Household:
+    """The household named in the path, if the actor may see it (404 otherwise)."""
+    return households.get_readable(session, actor, household_id)
+
+
+ReadableHousehold = Annotated[Household, Depends(readable_household)]
+
+
+@router.get(
+    "/households", response_model=HouseholdPage, responses=ERRORS, summary="住户列表（游标分页，可按户主或地址搜索）"
+)
+def list_households(
+    session: SessionDep,
+    actor: CurrentActor,
+    grid_id: DbId | None = None,
+    q: Annotated[Text | None, Query(max_length=50, description="户主姓名或地址关键词")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[Text | None, Query(max_length=200)] = None,
+) -> HouseholdPage:
+    return households.list_page(session, actor, grid_id=grid_id, q=q, limit=limit, cursor=cursor)
+
+
+@router.post(
+    "/households", response_model=HouseholdPublic, status_code=status.HTTP_201_CREATED, responses=ERRORS, summary="建档"
+)
+def create_household(body: HouseholdCreate, session: SessionDep, actor: CurrentActor) -> HouseholdPublic:
+    return households.public(households.create(session, actor, body, now=utc_now()))
+
+
+@router.post(
+    "/households/import",
+    response_model=ImportResult,
+    status_code=status.HTTP_201_CREATED,
+    responses=described(
+        s413="文件超过 1 MB",
+        s415="请以 text/csv 上传",
+        s422='有错误的行：detail 中每项形如 {"loc": ["body", "row 3", "phone"], "msg": …}，未导入任何住户',
+    ),
+    summary="导入网格住户 CSV（表头 head_name,address,phone,member_count,notes；全部成功或全部不导入）",
+)
+async def import_households(request: Request, grid_id: DbId, session: SessionDep, actor: CurrentActor) -> ImportResult:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "text/csv":
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "请以 text/csv 上传")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_IMPORT_BYTES:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "文件不能超过 1 MB")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid("文件应为 UTF-8 编码", field="file", code="encoding_invalid") from None
+    count = households.import_csv(session, actor, grid_id, text, now=utc_now())
+    return ImportResult(grid_id=grid_id, imported=count)
+
+
+@router.get("/households/{household_id}", response_model=HouseholdDetail, responses=ERRORS, summary="住户详情与成员")
+def read_household(household: ReadableHousehold, session: SessionDep) -> HouseholdDetail:
+    return households.detail(session, household)
+
+
+@router.patch(
+    "/households/{household_id}",
+    response_model=HouseholdPublic,
+    responses=ERRORS,
+    summary="修改住户（需 base_version）",
+)
+def update_household(household: ReadableHousehold, body: HouseholdUpdate, session: SessionDep) -> HouseholdPublic:
+    return households.public(households.update(session, household, body, now=utc_now()))
+
+
+@router.post(
+    "/households/{household_id}/residents",
+    response_model=ResidentPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=ERRORS,
+    summary="添加居民",
+)
+def add_resident(household: ReadableHousehold, body: ResidentCreate, session: SessionDep) -> ResidentPublic:
+    return households.resident_public(households.add_resident(session, household, body, now=utc_now()))
+
+
+@router.patch(
+    "/households/{household_id}/residents/{resident_id}",
+    response_model=ResidentPublic,
+    responses=ERRORS,
+    summary="修改居民",
+)
+def update_resident(
+    household: ReadableHousehold, resident_id: uuid.UUID, body: ResidentUpdate, session: SessionDep
+) -> ResidentPublic:
+    resident = households.get_resident(session, household, resident_id)
+    return households.resident_public(households.update_resident(session, household, resident, body, now=utc_now()))
