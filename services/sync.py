@@ -58,16 +58,20 @@ def push(session: Session, actor: Actor, envelope: PushEnvelope, *, now: datetim
     device.last_push_at = now
     if envelope.pending_count is not None:
         device.pending_count = envelope.pending_count
-    results = [_apply(session, actor, envelope.device_id, op, now) for op in envelope.ops]
+    # One query for the whole batch's op ids: a resent batch is answered without touching anything else.
+    ids = [op.op_id for op in envelope.ops]
+    applied = {row.op_id: row for row in session.exec(select(AppliedOp).where(col(AppliedOp.op_id).in_(ids))).all()}
+    results = [_apply(session, actor, envelope.device_id, op, now, applied) for op in envelope.ops]
     declared = [a["attachment_id"] for op in envelope.ops for a in op.attachments if "attachment_id" in a]
     return PushResult(results=results, missing_attachments=_missing(session, declared), server_time=now)
 
 
-def _apply(session: Session, actor: Actor, device_id: uuid.UUID, op: SyncOp, now: datetime) -> OpResult:
+def _apply(
+    session: Session, actor: Actor, device_id: uuid.UUID, op: SyncOp, now: datetime, applied: dict[uuid.UUID, AppliedOp]
+) -> OpResult:
     digest = request_hash(op)
-    seen = _replayed(session, op, digest)
-    if seen is not None:
-        return seen
+    if op.op_id in applied:
+        return _answer(op, digest, applied[op.op_id])
     try:
         with session.begin_nested():
             result = _dispatch(session, actor, op, now)
@@ -123,8 +127,11 @@ _HANDLERS: dict[tuple[str, str], Callable[[Session, Actor, SyncOp, datetime], Op
 
 def _replayed(session: Session, op: SyncOp, digest: str) -> OpResult | None:
     applied = session.get(AppliedOp, op.op_id)
-    if applied is None:
-        return None
+    return None if applied is None else _answer(op, digest, applied)
+
+
+def _answer(op: SyncOp, digest: str, applied: AppliedOp) -> OpResult:
+    """What an op id already applied answers: its stored result, or a refusal for another payload."""
     if applied.request_hash != digest:
         return _rejected(op, "idempotency_key_reuse", "同一操作编号已用于不同的内容", None)
     stored = {**applied.result, "op_id": op.op_id, "status": OpStatus.duplicate}

@@ -26,6 +26,11 @@ def check_grid(session: Session, actor: Actor, grid_id: int) -> OrgUnit:
     """The grid if it is active and in the actor's subtree; PermissionDenied (`forbidden`) otherwise."""
     if actor.role not in SYNC_ROLES or not actor.unit_path:
         raise PermissionDenied("您的角色不能同步网格数据", code="forbidden")
+    # A batch names the same few grids again and again: remember them for this session (a strong reference,
+    # which the session's identity map does not keep).
+    known: dict[tuple[str, int], OrgUnit] = session.info.setdefault("bandeng.scoped_grids", {})
+    if (actor.unit_path, grid_id) in known:
+        return known[(actor.unit_path, grid_id)]
     grid = session.exec(
         select(OrgUnit).where(
             col(OrgUnit.id) == grid_id,
@@ -36,15 +41,18 @@ def check_grid(session: Session, actor: Actor, grid_id: int) -> OrgUnit:
     ).first()
     if grid is None:
         raise PermissionDenied("该网格不在您的辖区内", code="forbidden")
+    known[(actor.unit_path, grid_id)] = grid
     return grid
 
 
 def scoped_household(session: Session, actor: Actor, household_id: uuid.UUID) -> Household:
     """The household if its grid is in the actor's subtree; an unknown one is refused the same way."""
-    household = session.get(Household, household_id)
+    held: dict[uuid.UUID, Household] = session.info.setdefault("bandeng.households", {})
+    household = held.get(household_id) or session.get(Household, household_id)
     if household is None:
         raise PermissionDenied("住户不存在或不在您的辖区内", code="forbidden")
     check_grid(session, actor, household.grid_id)
+    held[household_id] = household
     return household
 
 
@@ -82,7 +90,6 @@ def record(
         received_at=now,
     )
     session.add(visit)
-    session.flush()
     for item in data.items:
         session.add(_item(session, actor, visit, item, location, now))
     for declared in attachments:
