@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.enums import Role
@@ -103,11 +104,39 @@ def upload(
         raise Invalid("只接受 JPEG、PNG 或 WebP 图片", field="body", code="unsupported_type")
     key = store.put(strip_metadata(body, mime))
     if row is None:
-        row = Attachment(id=attachment_id, sha256=actual, mime=mime, bytes=len(body), created_by_id=actor.id)
+        return _first_upload(session, actor, attachment_id, actual, mime, len(body), key, now)
     row.mime, row.bytes, row.stored_sha256, row.uploaded_at = mime, len(body), key, now
     session.add(row)
     session.flush()
     return row, True
+
+
+def _first_upload(
+    session: Session, actor: Actor, attachment_id: uuid.UUID, sha: str, mime: str, size: int, key: str, now: datetime
+) -> tuple[Attachment, bool]:
+    """A new id: inserted in a savepoint, so a second upload of it racing this one answers like a repeat
+    (same person, same photo) or a conflict — never an error."""
+    row = Attachment(
+        id=attachment_id, sha256=sha, mime=mime, bytes=size, created_by_id=actor.id, stored_sha256=key, uploaded_at=now
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+        return row, True
+    except IntegrityError:
+        other = session.get(Attachment, attachment_id, populate_existing=True)
+        if other is None or other.created_by_id != actor.id:
+            raise NotFound() from None
+        if other.sha256 != sha:
+            raise Conflict("此照片编号已上传了另一张照片", code="attachment_conflict") from None
+        if other.uploaded_at is not None:
+            return other, False
+        # The visit declaring this photo got there first: fill its slot.
+        other.mime, other.bytes, other.stored_sha256, other.uploaded_at = mime, size, key, now
+        session.add(other)
+        session.flush()
+        return other, True
 
 
 def declare(

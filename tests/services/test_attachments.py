@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image, PngImagePlugin
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from core.clock import utc_now
@@ -210,3 +211,22 @@ def test_a_visit_claims_a_photo_uploaded_first(session: Session, town: Town, tmp
     assert attachments.declare(session, actor, visit, att_id, sha(body), "image/jpeg", len(body)) is row
     fresh = attachments.declare(session, actor, visit, uuid.uuid4(), sha(b"x"), "image/jpeg", 1)
     assert fresh.visit_id == visit.id and fresh.uploaded_at is None
+
+
+def test_a_first_upload_that_loses_a_race_answers_like_a_repeat(session: Session, town: Town, tmp_path: Path) -> None:
+    """Another request inserted the row between our look-up and our insert (simulated by writing it behind
+    the session's back): the savepoint absorbs the clash and the slot is filled, no error."""
+    body = make_jpeg()
+    user = make_user(session, Role.grid_member, town.grid_a1)
+    actor = actor_of(session, user)
+    att_id = uuid.uuid4()
+    session.execute(
+        insert(Attachment).values(
+            id=att_id, sha256=sha(body), mime="image/jpeg", bytes=len(body), created_by_id=user.id, created_at=utc_now()
+        )
+    )
+    store = LocalBlobStore(tmp_path)
+    row, changed = attachments._first_upload(
+        session, actor, att_id, sha(body), "image/jpeg", len(body), store.put(body), utc_now()
+    )
+    assert changed and row.uploaded_at is not None and row.id == att_id
