@@ -19,6 +19,7 @@ from models.notification import Notification, PushSubscription
 from models.org import OrgUnit
 from models.resident_request import Category, Rating, ResidentRequest, ResidentRequestEvent, RoutingRule, Transfer
 from models.sla import SlaPolicy, SlaTimer, WorkCalendarDay, WorkCalendarYear
+from models.stationing import ReceptionMatter, ReceptionSession, Stationing, StationingMember
 from models.user import RefreshToken, User
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "PushSubscription",
     "RateLimitBucket",
     "Rating",
+    "ReceptionMatter",
+    "ReceptionSession",
     "RefreshToken",
     "Resident",
     "ResidentRequest",
@@ -43,6 +46,8 @@ __all__ = [
     "RoutingRule",
     "SlaPolicy",
     "SlaTimer",
+    "Stationing",
+    "StationingMember",
     "SyncChange",
     "Transfer",
     "User",
