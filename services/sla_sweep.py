@@ -33,6 +33,7 @@ from models.org import OrgUnit
 from models.resident_request import ResidentRequest
 from models.resident_request_schemas import ActionCommand
 from models.sla import SlaPolicy, SlaTimer
+from models.stationing import Stationing
 from models.user import User
 from services import outbox, request_actions, sla
 from services.actor import SYSTEM_ROLE
@@ -65,7 +66,7 @@ class _Batch:
     now: datetime
     report: SweepReport
     policies: dict[int, SlaPolicy] = field(default_factory=dict)
-    people: dict[tuple[int, tuple[Role, ...]], list[int]] = field(default_factory=dict)
+    people: dict[tuple[int, tuple[str, ...]], list[int]] = field(default_factory=dict)
     roles: dict[int, str] = field(default_factory=dict)
     units: dict[int, OrgUnit | None] = field(default_factory=dict)
     outbox: list[dict[str, object]] = field(default_factory=list)  # written once, at the end of the batch
@@ -91,6 +92,18 @@ class _Batch:
             rows = self.session.exec(select(User.id, User.role).where(col(User.id).in_(unknown))).all()
             self.roles.update({user_id: str(role) for user_id, role in rows if user_id is not None})
         return {user_id for user_id in user_ids if self.roles.get(user_id) == Role.town_cadre}
+
+    def stationed(self, rr: ResidentRequest) -> list[int]:
+        """The active stationed cadres of the village where the request is."""
+        place = self.unit(rr.unit_id)
+        village_id = place.parent_id if place is not None and place.kind == UnitKind.grid else rr.unit_id
+        key = (village_id or 0, ("stationed",))
+        if key not in self.people:
+            found = self.session.exec(
+                select(Stationing.cadre_id).where(Stationing.village_id == village_id, col(Stationing.is_active))
+            ).all()
+            self.people[key] = sorted(set(found))
+        return self.people[key]
 
     def users(self, unit_id: int, roles: tuple[Role, ...]) -> list[int]:
         key = (unit_id, roles)
@@ -254,6 +267,9 @@ def _notify(
         level = _next_level(ctx, rr, stage)
         if level is not None and level.id is not None:
             upper = ctx.users(level.id, _LEVEL_ROLES.get(UnitKind(level.kind), (Role.town_cadre,)))
+            if level.kind == UnitKind.town and stage == SlaStage.breached:
+                # Breach above the village goes to the cadre stationed there (驻点干部), when there is one.
+                upper = ctx.stationed(rr) or upper
     everyone = set(handlers) | set(upper)
     cadres = ctx.town_cadres(everyone)
     settings = get_settings()

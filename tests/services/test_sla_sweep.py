@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,6 +31,7 @@ from models.resident_request import ResidentRequest, ResidentRequestEvent
 from models.resident_request_schemas import ActionCommand
 from models.sla import SlaTimer
 from models.sla_schemas import SlaPolicyChange
+from models.stationing import Stationing
 from models.user import User
 from services import request_actions, sla_policies
 from services.errors import Invalid, PermissionDenied
@@ -385,3 +386,27 @@ def test_a_pausing_status_holds_the_clock(session: Session, people: People) -> N
     resumed = timer(session, rr)
     assert resumed.paused_at is None and resumed.paused_seconds == 3 * 86400
     assert resumed.due_at == DUE + timedelta(days=3) and resumed.next_action_at == resumed.warn_at
+
+
+def test_a_breach_above_the_village_goes_to_its_stationed_cadre(session: Session, people: People) -> None:
+    other = make_user(session, Role.town_cadre, people.town.town, name="镇干部乙")
+    assert people.town.village_a.id is not None and people.cadre.id is not None
+    session.add(
+        Stationing(
+            village_id=people.town.village_a.id,
+            cadre_id=people.cadre.id,
+            title="镇党委委员",
+            weekday=2,
+            start_time=time(9, 0),
+            end_time=time(11, 30),
+            place="村委会一楼",
+            starts_on=date(2026, 11, 4),
+        )
+    )
+    rr = make_resident_request(session, actor_of(session, people.member), people.town.grid_a1, now=MONDAY_9AM)
+    run(session, DUE + timedelta(seconds=1))
+    breach = {r for r, c, k in notices(session, rr) if c == "inbox" and k == "sla_breached"}
+    assert people.cadre.id in breach and other.id not in breach  # the stationed cadre, not every town cadre
+    run(session, DUE + timedelta(days=2, seconds=1))
+    leadership = {r for r, c, k in notices(session, rr) if c == "inbox" and k == "sla_leadership"}
+    assert {people.cadre.id, other.id} <= leadership  # town leadership: all of the town's cadres
