@@ -14,7 +14,16 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core.crypto import mask_last4
-from models.enums import ACTION_LABELS, SLA_STAGE_LABELS, STATUS_LABELS, Action, RequestStatus, SlaClock, SlaStage
+from models.enums import (
+    ACTION_LABELS,
+    SLA_STAGE_LABELS,
+    STATUS_LABELS,
+    Action,
+    RequestStatus,
+    SlaClock,
+    SlaStage,
+    Supervision,
+)
 from models.org import OrgUnit
 from models.resident_request import Category, Rating, ResidentRequest, ResidentRequestEvent
 from models.resident_request_schemas import (
@@ -46,6 +55,7 @@ class RequestFilter:
     q: str | None = None
     registered_from: datetime | None = None
     registered_to: datetime | None = None
+    desk: bool = False  # what needs the actor's unit: escalated to it, red cards, overdue — still open
 
 
 def encode_cursor(registered_at: datetime, request_id: uuid.UUID) -> str:
@@ -74,6 +84,19 @@ def _overdue_clause(overdue: bool, now: datetime) -> Any:
     return late if overdue else ~late
 
 
+def _desk_clause(actor: Actor, now: datetime) -> Any:
+    """The escalation desk (督办台): open requests escalated to the actor's unit, on a red card, or overdue."""
+    waiting = (RequestStatus.registered, RequestStatus.accepted, RequestStatus.dispatched, RequestStatus.in_progress)
+    return and_(
+        col(ResidentRequest.status).in_(waiting),
+        or_(
+            col(ResidentRequest.escalated_to_unit_id) == actor.unit_id,
+            col(ResidentRequest.supervision) == Supervision.red,
+            _overdue_clause(True, now),
+        ),
+    )
+
+
 def _text_clause(q: str) -> Any:
     code = normalize_case_code(q)
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -97,6 +120,8 @@ def _filtered(actor: Actor, flt: RequestFilter, now: datetime) -> Any:
         conditions.append(_overdue_clause(flt.overdue, now))
     if flt.q:
         conditions.append(_text_clause(flt.q))
+    if flt.desk:
+        conditions.append(_desk_clause(actor, now))
     if flt.registered_from is not None:
         conditions.append(col(ResidentRequest.registered_at) >= flt.registered_from)
     if flt.registered_to is not None:

@@ -47,10 +47,11 @@ def list_resident_requests(
     q: Annotated[Text | None, Query(max_length=100, description="案件码或诉求内容关键词")] = None,
     registered_from: Annotated[AwareDatetime | None, Query(description="登记时间起（含），须带时区")] = None,
     registered_to: Annotated[AwareDatetime | None, Query(description="登记时间止（不含），须带时区")] = None,
+    desk: Annotated[bool, Query(description="督办台：上报或升级到本单位的、红牌的、超期未反馈的未办结诉求")] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[Text | None, Query(max_length=200)] = None,
 ) -> ResidentRequestPage:
-    flt = request_views.RequestFilter(status, category_id, unit_id, overdue, q, registered_from, registered_to)
+    flt = request_views.RequestFilter(status, category_id, unit_id, overdue, q, registered_from, registered_to, desk)
     return request_views.list_page(session, actor, flt, limit=limit, cursor=cursor, now=utc_now())
 
 

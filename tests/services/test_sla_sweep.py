@@ -35,7 +35,7 @@ from models.stationing import Stationing
 from models.user import User
 from services import request_actions, sla_policies
 from services.errors import Invalid, PermissionDenied
-from services.sla_sweep import SweepReport, sweep
+from services.sla_sweep import SessionScope, SweepReport, sweep
 from tests.factories import Town, actor_of, make_resident_request, make_town, make_user
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -90,17 +90,19 @@ def dispatched(
     return rr
 
 
-def in_session(session: Session) -> Iterator[Session]:
+def in_session(session: Session) -> SessionScope:
+    """The sweep's transactions as savepoints of the test's session, which the test rolls back."""
+
     @contextmanager
     def scope() -> Iterator[Session]:
         yield session
         session.flush()
 
-    return scope  # type: ignore[return-value]
+    return scope
 
 
 def run(session: Session, now: datetime) -> SweepReport:
-    return sweep(now, scope=in_session(session))  # type: ignore[arg-type]
+    return sweep(now, scope=in_session(session))
 
 
 def timer(session: Session, rr: ResidentRequest, clock: SlaClock = SlaClock.feedback, cycle: int = 1) -> SlaTimer:
