@@ -14,6 +14,7 @@ from api.routes import (
     attachments,
     audit,
     auth,
+    board,
     calendar,
     categories,
     health,
@@ -25,6 +26,7 @@ from api.routes import (
     requests,
     routing_rules,
     sla_policies,
+    stationing,
     sync,
     users,
 )
@@ -83,6 +85,8 @@ def create_app(*, with_scheduler: bool = False) -> FastAPI:
     app.include_router(sync.router, prefix=f"{prefix}/sync", tags=["sync 离线同步"])
     app.include_router(households.router, prefix=prefix, tags=["households 住户"])
     app.include_router(ledgers.router, prefix=prefix, tags=["ledgers 台账与走访"])
+    app.include_router(stationing.router, prefix=prefix, tags=["stationing 驻点直联"])
+    app.include_router(board.router, prefix=f"{prefix}/public/board", tags=["public 居民（免登录）"])
     if settings.pwa_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.pwa_dir, html=True), name="pwa")
     return app

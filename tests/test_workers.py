@@ -26,6 +26,7 @@ EXPECTED_JOBS = {
     "deliver_notifications": 15,
     "send_daily_digests": 3600,
     "alert_silent_devices": None,
+    "generate_reception_sessions": None,
 }
 
 

@@ -86,3 +86,20 @@ def alert_silent_devices(now: datetime | None = None, engine: Engine | None = No
     if alerted:
         log.warning("%d silent devices reported to grid leaders", alerted)
     return alerted
+
+
+def generate_reception_sessions(now: datetime | None = None, engine: Engine | None = None) -> int:
+    """Keep 8 weeks of reception sessions ahead for every active stationing (one transaction each);
+    returns how many sessions were new."""
+    from services import stationing
+
+    now = now or utc_now()
+    with session_scope(engine) as session:
+        ids = stationing.active_ids(session)
+    created = 0
+    for stationing_id in ids:
+        with session_scope(engine) as session:
+            found = stationing.get(session, stationing_id)
+            created += len(stationing.generate(session, found, weeks=stationing.WEEKS_AHEAD, now=now))
+    log.info("generated %d reception sessions", created)
+    return created

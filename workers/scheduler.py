@@ -68,4 +68,12 @@ def build_scheduler(*, background: bool) -> BaseScheduler:
         replace_existing=True,
         misfire_grace_time=None,
     )
+    # Sessions 8 weeks ahead; idempotent per slot, so a missed night simply runs later that day.
+    scheduler.add_job(
+        jobs.generate_reception_sessions,
+        CronTrigger(hour=2, minute=23, timezone=tz),
+        id="generate_reception_sessions",
+        replace_existing=True,
+        misfire_grace_time=None,
+    )
     return scheduler

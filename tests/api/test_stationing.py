@@ -1,0 +1,142 @@
+"""Stationing through the API: arranged by admins and town cadres, sessions generated once, attendance, the
+duty log and matters recorded by the stationed team."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from core.clock import utc_now
+from models.enums import Role
+from models.stationing import ReceptionSession
+from models.user import User
+from services.calendar import local_today
+from tests.factories import Town, auth_header, category_id, make_town, make_user
+
+BASE = "/api/v1/stationings"
+
+
+@pytest.fixture
+def town(session: Session) -> Town:
+    return make_town(session)
+
+
+@pytest.fixture
+def cadre(session: Session, town: Town) -> User:
+    return make_user(session, Role.town_cadre, town.town, name="李驻点")
+
+
+def _body(town: Town, cadre: User, **extra: Any) -> dict[str, Any]:
+    return {
+        "village_id": town.village_a.id,
+        "cadre_id": cadre.id,
+        "title": "镇党委委员",
+        "work_phone": "0757-86281234",
+        "weekday": 1,
+        "start_time": "14:30",
+        "end_time": "17:30",
+        "place": "甲村村委会",
+        "every_weeks": 2,
+        "starts_on": "2026-01-06",
+    } | extra
+
+
+async def _create(client: httpx.AsyncClient, town: Town, cadre: User) -> dict[str, Any]:
+    created = await client.post(BASE, json=_body(town, cadre), headers=auth_header(cadre))
+    assert created.status_code == 201, created.text
+    return dict(created.json())
+
+
+async def test_arrange_edit_and_teams(client: httpx.AsyncClient, session: Session, town: Town, cadre: User) -> None:
+    member = make_user(session, Role.grid_member, town.grid_a1)
+    refused = await client.post(BASE, json=_body(town, cadre), headers=auth_header(member))
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"
+    st = await _create(client, town, cadre)
+    headers = auth_header(cadre)
+    patched = await client.patch(f"{BASE}/{st['id']}", json={"place": "甲村党群服务中心"}, headers=headers)
+    assert patched.status_code == 200 and patched.json()["place"] == "甲村党群服务中心"
+    bad = await client.patch(f"{BASE}/{st['id']}", json={"end_time": "09:00"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["error"]["detail"][0]["loc"] == ["body", "end_time"]
+    added = await client.post(
+        f"{BASE}/{st['id']}/members", json={"name": "王代表", "team": "stationed"}, headers=headers
+    )
+    assert added.status_code == 201, added.text
+    ended = await client.post(f"{BASE}/{st['id']}/members/{added.json()['id']}/end", headers=headers)
+    assert ended.json()["is_active"] is False
+    read = (await client.get(f"{BASE}/{st['id']}", headers=auth_header(member))).json()
+    assert [m["name"] for m in read["members"]] == ["王代表"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "loc"),
+    [
+        ({"work_phone": "13812345678"}, ["body", "work_phone"]),  # a personal mobile never goes on a board
+        ({"weekday": 6}, ["body", "weekday"]),
+        ({"every_weeks": 3}, ["body", "every_weeks"]),
+        ({"end_time": "14:00"}, ["body"]),
+    ],
+)
+async def test_invalid_slots_name_their_field(
+    client: httpx.AsyncClient, town: Town, cadre: User, extra: dict[str, Any], loc: list[str]
+) -> None:
+    response = await client.post(BASE, json=_body(town, cadre, **extra), headers=auth_header(cadre))
+    assert response.status_code == 422
+    assert response.json()["error"]["detail"][0]["loc"][: len(loc)] == loc
+
+
+async def test_generate_is_idempotent(client: httpx.AsyncClient, town: Town, cadre: User) -> None:
+    st = await _create(client, town, cadre)
+    url, headers = f"{BASE}/{st['id']}/sessions", auth_header(cadre)
+    first = await client.post(f"{url}/generate", json={"weeks": 8}, headers=headers)
+    assert first.status_code == 200 and len(first.json()) in (4, 5)  # fortnightly over 8 weeks
+    again = await client.post(f"{url}/generate", json={"weeks": 8}, headers=headers)
+    assert again.json() == []
+    listed = (await client.get(url, headers=headers)).json()
+    assert [s["slot_on"] for s in listed] == [s["slot_on"] for s in first.json()]
+    assert all(date.fromisoformat(s["held_on"]) >= local_today(utc_now()) for s in listed)
+
+
+async def test_attendance_duty_log_and_matters(
+    client: httpx.AsyncClient, session: Session, town: Town, cadre: User
+) -> None:
+    st = await _create(client, town, cadre)
+    yesterday = local_today(utc_now()) - timedelta(days=1)
+    reception = ReceptionSession(
+        stationing_id=st["id"],
+        slot_on=yesterday,
+        held_on=yesterday,
+        start_time=time(14, 30),
+        end_time=time(17, 30),
+        place="甲村村委会",
+    )
+    session.add(reception)
+    session.flush()
+    url, headers = f"/api/v1/reception-sessions/{reception.id}", auth_header(cadre)
+    outsider = auth_header(make_user(session, Role.town_cadre, town.town))
+    assert (await client.post(f"{url}/attendance", json={"status": "held"}, headers=outsider)).status_code == 403
+    missing = await client.post(f"{url}/attendance", json={"status": "rescheduled", "reason": "开会"}, headers=headers)
+    assert missing.status_code == 422 and missing.json()["error"]["detail"][0]["loc"] == ["body", "held_on"]
+    early = await client.put(f"{url}/duty-log", json={"duty_log": "接待群众 3 人"}, headers=headers)
+    assert early.status_code == 409
+    held = await client.post(f"{url}/attendance", json={"status": "held"}, headers=headers)
+    assert held.status_code == 200 and held.json()["status"] == "held"
+    again = await client.post(f"{url}/attendance", json={"status": "missed", "reason": "x"}, headers=headers)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_transition"
+    logged = await client.put(f"{url}/duty-log", json={"duty_log": "接待群众 3 人，当场解决 1 件"}, headers=headers)
+    assert logged.json()["duty_log"] == "接待群众 3 人，当场解决 1 件"
+    matter = {"outcome": "solved_on_spot", "category_id": category_id(session), "description": "医保咨询"}
+    no_note = await client.post(f"{url}/matters", json=matter, headers=headers)
+    assert no_note.status_code == 422 and no_note.json()["error"]["detail"][0]["loc"] == ["body", "note"]
+    solved = await client.post(f"{url}/matters", json=matter | {"note": "当场解答"}, headers=headers)
+    assert solved.status_code == 201 and solved.json()["status"] == "closed", solved.text
+    registered = await client.post(
+        f"{url}/matters",
+        json={"outcome": "registered", "category_id": category_id(session), "description": "路灯坏"},
+        headers=headers,
+    )
+    assert registered.status_code == 201 and registered.json()["status"] == "registered"
+    assert len(registered.json()["case_code"]) > 4
