@@ -6,7 +6,7 @@ mobiles are the placeholder series 1380000xxxx and residents' 1390099xxxx, and n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -14,12 +14,15 @@ from sqlmodel import Session, select
 from core.clock import utc_now
 from core.crypto import get_cipher
 from core.db import session_scope
+from core.settings import get_settings
 from models.enums import STATUS_LABELS, Channel, RatingLevel, RequestStatus, Role, UnitKind
 from models.grid import Household, LedgerEnrolment, LedgerType, Visit
 from models.org import OrgUnit
 from models.resident_request import Category, ResidentRequest, RoutingRule
 from models.resident_request_schemas import ActionCommand, ResidentRequestCreate
+from models.stationing import ReceptionSession, Stationing, StationingMember
 from services import request_actions
+from services import stationing as stationing_service
 from services.actor import Actor
 from services.org import add_unit
 from services.resident_requests import Registration, register
@@ -151,6 +154,55 @@ def _households(session: Session, demo: Demo, now: datetime) -> int:
     return count
 
 
+def _stationings(session: Session, demo: Demo, now: datetime) -> int:
+    """The town cadre is stationed at all three villages (fixed weekday, time and place); last week's session
+    in 东湖村 was held with a duty log, and eight weeks of sessions lie ahead."""
+    cadre = demo.actors["cadre"]
+    today = now.astimezone(get_settings().tz).date()
+    count = 0
+    for v, weekday in ((1, 1), (2, 3), (3, 4)):
+        village = demo.units[f"v{v}"]
+        assert village.id is not None
+        stationing = Stationing(
+            village_id=village.id,
+            cadre_id=cadre.id,
+            title="镇党委委员（示例）",
+            work_phone="0000-1234567",
+            weekday=weekday,
+            start_time=time(9, 0),
+            end_time=time(11, 30),
+            place=f"{village.name}党群服务中心一楼接待室",
+            every_weeks=1 if v < 3 else 2,
+            starts_on=today - timedelta(days=21),
+            created_at=now,
+        )
+        session.add(stationing)
+        session.flush()
+        staff = demo.actors[f"v{v}staff"]
+        session.add(
+            StationingMember(stationing_id=stationing.id or 0, user_id=staff.id, name=staff.name, team="support")
+        )
+        count += len(stationing_service.generate(session, stationing, weeks=8, now=now))
+        if v == 1:
+            last_week = today - timedelta(days=7 - (weekday - today.weekday()) % 7 or 7)
+            session.add(
+                ReceptionSession(
+                    stationing_id=stationing.id or 0,
+                    slot_on=last_week,
+                    held_on=last_week,
+                    start_time=stationing.start_time,
+                    end_time=stationing.end_time,
+                    place=stationing.place,
+                    status="held",
+                    duty_log="接待群众 3 人次，当场解答政策咨询 2 件，登记道路积水问题 1 件（示例）",
+                    recorded_by_id=cadre.id,
+                    updated_at=now,
+                )
+            )
+    session.flush()
+    return count
+
+
 def _routing(session: Session, demo: Demo) -> None:
     """Neighbour disputes in 东湖村 go to the village mediation desk; everything else waits in the village queue."""
     village = demo.units["v1"]
@@ -259,6 +311,7 @@ def seed_demo(now: datetime | None = None) -> None:
         _routing(session, demo)
         lines = [_play(session, demo, scenario, now or utc_now()) for scenario in SCENARIOS]
         households = _households(session, demo, now or utc_now())
+        _stationings(session, demo, now or utc_now())
         count = len(session.exec(select(ResidentRequest.id)).all())
     print(f"已生成示例镇：3 个村、9 个网格、{households} 户、{len(demo.mobiles)} 个账号、{count} 件诉求。")
     print("居民可用以下案件码查询（节选）：")
