@@ -19,6 +19,7 @@ def test_prune_keeps_recent_windows(session: Session) -> None:
 
 # Job id → misfire grace in seconds (None: run however late).
 EXPECTED_JOBS = {
+    "send_stationing_summaries": 12 * 3600,
     "prune_rate_limits": 600,
     "prune_refresh_tokens": 600,
     "sweep_sla": 30,

@@ -103,3 +103,13 @@ def generate_reception_sessions(now: datetime | None = None, engine: Engine | No
             created += len(stationing.generate(session, found, weeks=stationing.WEEKS_AHEAD, now=now))
     log.info("generated %d reception sessions", created)
     return created
+
+
+def send_stationing_summaries(now: datetime | None = None, engine: Engine | None = None) -> int:
+    """Monday morning: last week's summary to every stationed cadre (once per week, by its dedupe key)."""
+    from services import stationing_summary
+
+    with session_scope(engine) as session:
+        written = stationing_summary.send(session, now or utc_now())
+    log.info("queued %d stationing summaries", written)
+    return written

@@ -76,4 +76,12 @@ def build_scheduler(*, background: bool) -> BaseScheduler:
         replace_existing=True,
         misfire_grace_time=None,
     )
+    # Monday 08:15; a restart later that day still sends it once (the dedupe key is per cadre and week).
+    scheduler.add_job(
+        jobs.send_stationing_summaries,
+        CronTrigger(day_of_week="mon", hour=8, minute=15, timezone=tz),
+        id="send_stationing_summaries",
+        replace_existing=True,
+        misfire_grace_time=12 * 3600,
+    )
     return scheduler
