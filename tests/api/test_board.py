@@ -19,7 +19,7 @@ from tests.factories import Town, actor_of, category_id, make_town, make_user
 
 MOBILE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
 ID_NUMBER = re.compile(r"(?<![0-9])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9])")
-CADRE_MOBILE, RESIDENT_MOBILE, RESIDENT_ID = "13700001111", "13812345678", "440605199001011234"
+CADRE_MOBILE, RESIDENT_MOBILE, RESIDENT_ID = "13700001111", "13812345678", "990100199001011235"
 
 
 @pytest.fixture

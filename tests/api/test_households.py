@@ -12,7 +12,7 @@ from services.rules.household_csv import HEADER
 from tests.factories import Town, auth_header, make_town, make_user
 
 URL = "/api/v1/households"
-ID_NUMBER = "11010519491231002X"
+ID_NUMBER = "99010019491231003X"
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ async def test_create_read_and_mask(client: httpx.AsyncClient, session: Session,
         f"{URL}/{hid}/residents", json={"name": "张小三", "relation": "child", "id_number": ID_NUMBER}, headers=member
     )
     assert added.status_code == 201, added.text
-    assert added.json()["id_number_masked"] == "**************002X"
+    assert added.json()["id_number_masked"] == "**************003X"
     detail = await client.get(f"{URL}/{hid}", headers=member)
     assert detail.status_code == 200
     assert ID_NUMBER not in detail.text and "13812345678" not in detail.text
@@ -50,7 +50,7 @@ async def test_bad_id_number_is_a_field_error(client: httpx.AsyncClient, session
     member = auth_header(make_user(session, Role.grid_member, town.grid_a1))
     hid = (await _create(client, member, town.grid_a1.id)).json()["id"]
     bad = await client.post(
-        f"{URL}/{hid}/residents", json={"name": "李四", "id_number": "110105194912310021"}, headers=member
+        f"{URL}/{hid}/residents", json={"name": "李四", "id_number": "990100194912310031"}, headers=member
     )
     assert bad.status_code == 422
     assert bad.json()["error"]["detail"][0]["loc"] == ["body", "id_number"]

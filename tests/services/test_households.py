@@ -14,7 +14,7 @@ from services import households
 from services.households import ImportRejected
 from tests.factories import actor_of, make_town, make_user
 
-ID_NUMBER = "11010519491231002X"
+ID_NUMBER = "99010019491231003X"
 
 
 def test_residents_are_encrypted_indexed_and_versioned_in_the_change_log(session: Session) -> None:
@@ -32,7 +32,7 @@ def test_residents_are_encrypted_indexed_and_versioned_in_the_change_log(session
     assert stored is not None and stored.id_number_ciphertext is not None
     assert ID_NUMBER not in stored.id_number_ciphertext
     assert get_cipher().decrypt(stored.id_number_ciphertext) == ID_NUMBER
-    assert stored.id_number_index == get_cipher().blind_index(ID_NUMBER) and stored.id_number_last4 == "002X"
+    assert stored.id_number_index == get_cipher().blind_index(ID_NUMBER) and stored.id_number_last4 == "003X"
     households.update_resident(session, household, resident, ResidentUpdate(id_number=None), now=now)
     assert stored.id_number_ciphertext is None and stored.id_number_last4 is None
     versions = session.exec(
