@@ -203,3 +203,5 @@ DAY_KIND_LABELS: dict[DayKind, str] = {
     DayKind.holiday: "法定节假日",
     DayKind.makeup_workday: "调休上班",
 }
+
+WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")  # by date.weekday()

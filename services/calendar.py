@@ -20,14 +20,14 @@ from models.calendar_schemas import (
     CalendarYearPublic,
     ImportResult,
 )
-from models.enums import DAY_KIND_LABELS, DayKind, DurationUnit, Role, SlaClock
+from models.enums import DAY_KIND_LABELS, WEEKDAY_LABELS, DayKind, DurationUnit, Role, SlaClock
 from models.resident_request import ResidentRequest
 from models.sla import SlaPolicy, SlaTimer, WorkCalendarDay, WorkCalendarYear
 from services import audit
 from services.actor import Actor
 from services.errors import PermissionDenied
 from services.rules import calendar_schedule as schedule
-from services.rules.calendar_schedule import WEEKDAY_LABELS, read_schedule, validate
+from services.rules.calendar_schedule import read_schedule, validate
 
 NEXT_YEAR_ALERT_FROM = (11, 15)  # from 15 November, next year's schedule should be in (it ships Oct/Nov)
 

@@ -116,7 +116,8 @@ def grid_in_scope(session: Session, actor: Actor, grid_id: int) -> OrgUnit:
     return grid
 
 
-def _seal_phone_into(row: Household | Resident, phone: str | None) -> None:
+def seal_phone_into(row: Household | Resident, phone: str | None) -> None:
+    """Encrypt, index and keep the last 4 of a phone on a household or resident (or clear all three)."""
     sealed = get_cipher().seal_phone(phone) if phone else None
     row.phone_ciphertext = sealed.ciphertext if sealed else None
     row.phone_index = sealed.blind_index if sealed else None
@@ -125,7 +126,7 @@ def _seal_phone_into(row: Household | Resident, phone: str | None) -> None:
 
 def _new_household(actor: Actor, grid_id: int, now: datetime, fields: dict[str, Any], phone: str | None) -> Household:
     household = Household(grid_id=grid_id, created_by_id=actor.id, created_at=now, updated_at=now, **fields)
-    _seal_phone_into(household, phone)
+    seal_phone_into(household, phone)
     return household
 
 
@@ -186,7 +187,13 @@ def update(session: Session, household: Household, data: HouseholdUpdate, *, now
         if value is not None:
             setattr(household, name, value)
     if "phone" in data.model_fields_set:
-        _seal_phone_into(household, data.phone)
+        seal_phone_into(household, data.phone)
+    bump_version(session, household, now)
+    return household
+
+
+def bump_version(session: Session, household: Household, now: datetime) -> None:
+    """A changed household: its next version, and the change phones will pull."""
     household.version += 1
     household.updated_at = now
     session.add(household)
@@ -198,7 +205,6 @@ def update(session: Session, household: Household, data: HouseholdUpdate, *, now
         version=household.version,
         now=now,
     )
-    return household
 
 
 def _set_id_number(resident: Resident, raw: str | None) -> None:
@@ -228,7 +234,7 @@ def add_resident(session: Session, household: Household, data: ResidentCreate, *
     fields = data.model_dump(exclude={"id", "phone", "id_number"}) | ({"id": data.id} if data.id else {})
     resident = Resident(household_id=household.id, created_at=now, updated_at=now, **fields)
     _set_id_number(resident, data.id_number)
-    _seal_phone_into(resident, data.phone)
+    seal_phone_into(resident, data.phone)
     session.add(resident)
     session.flush()
     _record_resident(session, household, resident, now)
@@ -252,7 +258,7 @@ def update_resident(
     if "id_number" in data.model_fields_set:
         _set_id_number(resident, data.id_number)
     if "phone" in data.model_fields_set:
-        _seal_phone_into(resident, data.phone)
+        seal_phone_into(resident, data.phone)
     resident.updated_at = now
     session.add(resident)
     _record_resident(session, household, resident, now)

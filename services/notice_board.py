@@ -9,7 +9,7 @@ from html import escape
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.enums import UnitKind
+from models.enums import WEEKDAY_LABELS, UnitKind
 from models.org import OrgUnit
 from models.resident_request import ResidentRequest
 from models.stationing import ReceptionMatter, ReceptionSession, Stationing
@@ -17,9 +17,8 @@ from models.stationing_schemas import BoardCadre, BoardPublic, BoardResults
 from models.user import User
 from services import calendar
 from services.errors import NotFound
-from services.rules.reception_days import schedule
+from services.stationing import upcoming_slots
 
-WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 FREQUENCIES = {1: "每周", 2: "每两周"}
 
 
@@ -44,7 +43,7 @@ def _cadre(session: Session, stationing: Stationing, name: str, today: date) -> 
         name=name,
         title=stationing.title,
         work_phone=stationing.work_phone,
-        weekday_label=WEEKDAYS[stationing.weekday],
+        weekday_label=WEEKDAY_LABELS[stationing.weekday],
         start_time=stationing.start_time,
         end_time=stationing.end_time,
         place=stationing.place,
@@ -65,15 +64,7 @@ def _next_session(session: Session, stationing: Stationing, today: date) -> date
     if upcoming is not None:
         return upcoming
     first = max(today, stationing.starts_on)
-    work = calendar.load(session)
-    slots = schedule(
-        stationing.weekday,
-        stationing.every_weeks,
-        stationing.starts_on,
-        first,
-        first + timedelta(weeks=4),
-        work.is_workday,
-    )
+    slots = upcoming_slots(session, stationing, first, first + timedelta(weeks=4))
     return slots[0].held_on if slots else None
 
 

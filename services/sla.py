@@ -123,12 +123,12 @@ def recompute(session: Session, timer: SlaTimer, policy: SlaPolicy, now: datetim
     return moved
 
 
-def follow_status(session: Session, rr: ResidentRequest, now: datetime) -> None:
+def follow_status(session: Session, timers: list[SlaTimer], status: RequestStatus, now: datetime) -> None:
     """Pause the live timers whose policy pauses in the request's new status; resume the others."""
-    for timer in live_timers(session, rr):
+    for timer in (t for t in timers if t.met_at is None):
         policy = session.get(SlaPolicy, timer.policy_id)
         assert policy is not None
-        pausing = str(rr.status) in policy.pause_statuses
+        pausing = str(status) in policy.pause_statuses
         if pausing and timer.paused_at is None:
             timer.paused_at, timer.next_action_at, timer.updated_at = now, None, now
         elif not pausing and timer.paused_at is not None:
@@ -182,7 +182,7 @@ def after_action(session: Session, rr: ResidentRequest, action: Action, before: 
         if met[SlaClock(timer.clock)]:
             meet(timer, now)
     if rr.status != before:
-        follow_status(session, rr, now)
+        follow_status(session, timers, RequestStatus(rr.status), now)
 
 
 def _has_timer(session: Session, rr: ResidentRequest, clock: SlaClock) -> bool:

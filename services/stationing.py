@@ -27,7 +27,7 @@ from models.user import User
 from services import audit, calendar, request_actions, resident_requests
 from services.actor import Actor
 from services.errors import Conflict, Invalid, InvalidTransition, NotFound, PermissionDenied
-from services.rules.reception_days import schedule
+from services.rules.reception_days import Slot, schedule
 
 WEEKS_AHEAD = 8  # the daily job keeps this many weeks of sessions generated
 _EDITORS = frozenset({Role.admin, Role.town_cadre})
@@ -130,20 +130,18 @@ def end_member(session: Session, actor: Actor, stationing: Stationing, member_id
     return member
 
 
+def upcoming_slots(session: Session, stationing: Stationing, since: date, until: date) -> list[Slot]:
+    """The stationing's slots from `since` (or its first week) to `until`, each moved off holidays."""
+    work = calendar.load(session)
+    first = max(since, stationing.starts_on)
+    return schedule(stationing.weekday, stationing.every_weeks, stationing.starts_on, first, until, work.is_workday)
+
+
 def generate(session: Session, stationing: Stationing, *, weeks: int, now: datetime) -> list[ReceptionSession]:
     """Sessions for the slots from today through `weeks` weeks ahead, moved off holidays; slots that already
     have a session are left as they are. Returns the new sessions."""
     today = calendar.local_today(now)
-    first = max(today, stationing.starts_on)
-    work = calendar.load(session)
-    slots = schedule(
-        stationing.weekday,
-        stationing.every_weeks,
-        stationing.starts_on,
-        first,
-        today + timedelta(weeks=weeks),
-        work.is_workday,
-    )
+    slots = upcoming_slots(session, stationing, today, today + timedelta(weeks=weeks))
     known = set(
         session.exec(select(col(ReceptionSession.slot_on)).where(ReceptionSession.stationing_id == stationing.id)).all()
     )

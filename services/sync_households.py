@@ -17,6 +17,7 @@ from models.user import User
 from services import outbox
 from services.actor import Actor
 from services.errors import Conflict, Invalid
+from services.households import bump_version, seal_phone_into
 from services.rules.merge import merge_fields
 from services.sync_log import record_change
 from services.visits import check_grid, scoped_household
@@ -53,13 +54,6 @@ def resident_record(resident: Resident) -> dict[str, Any]:
     }
 
 
-def _set_phone(row: Household | Resident, phone: str | None) -> None:
-    sealed = get_cipher().seal_phone(phone) if phone else None
-    row.phone_ciphertext = sealed.ciphertext if sealed else None
-    row.phone_index = sealed.blind_index if sealed else None
-    row.phone_last4 = sealed.last4 if sealed else None
-
-
 def create_household(session: Session, actor: Actor, op: SyncOp, now: datetime) -> OpResult:
     """A new household under the phone's id; the same id sent again by its creator answers that row."""
     data = HouseholdFields.model_validate(op.fields)
@@ -84,7 +78,7 @@ def create_household(session: Session, actor: Actor, op: SyncOp, now: datetime) 
         created_at=now,
         updated_at=now,
     )
-    _set_phone(household, data.phone)
+    seal_phone_into(household, data.phone)
     session.add(household)
     record_change(session, grid_id=household.grid_id, entity="household", entity_id=household.id, version=1, now=now)
     session.flush()
@@ -124,20 +118,11 @@ def update_household(session: Session, actor: Actor, op: SyncOp, now: datetime) 
     merged = merge_fields(base, server, client)
     for name, value in merged.applied.items():
         if name == "phone":
-            _set_phone(household, value)
+            seal_phone_into(household, value)
         else:
             setattr(household, name, value)
     if merged.applied:
-        household.version += 1
-        household.updated_at = now
-        record_change(
-            session,
-            grid_id=household.grid_id,
-            entity="household",
-            entity_id=household.id,
-            version=household.version,
-            now=now,
-        )
+        bump_version(session, household, now)
     if merged.conflicts:
         household.has_conflict = True
         for name, values in merged.conflicts.items():
@@ -226,7 +211,7 @@ def create_resident(session: Session, actor: Actor, op: SyncOp, now: datetime) -
         created_at=now,
         updated_at=now,
     )
-    _set_phone(resident, data.phone)
+    seal_phone_into(resident, data.phone)
     session.add(resident)
     record_change(session, grid_id=household.grid_id, entity="resident", entity_id=resident.id, version=1, now=now)
     session.flush()

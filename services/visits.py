@@ -6,20 +6,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models.enums import Channel, Role, UnitKind
+from models.enums import Channel
 from models.grid import Household, Visit, VisitItem
 from models.org import OrgUnit
 from models.resident_request_schemas import ResidentRequestCreate
 from models.sync_schemas import AttachmentDeclared, VisitFields, VisitItemFields
-from services import attachments, resident_requests
+from services import attachments, households, resident_requests
 from services.actor import Actor
 from services.errors import Conflict, Invalid, PermissionDenied
 from services.sync_log import record_change
+from services.visibility import HOUSEHOLD_READERS
 
-# Roles that work in grids and sync a phone; anyone else is refused (fail closed).
-SYNC_ROLES = frozenset({Role.grid_member, Role.grid_leader, Role.village_staff, Role.town_cadre})
+# Roles that work in grids and sync a phone — those who read households; anyone else is refused (fail closed).
+SYNC_ROLES = HOUSEHOLD_READERS
 
 
 def check_grid(session: Session, actor: Actor, grid_id: int) -> OrgUnit:
@@ -31,16 +32,10 @@ def check_grid(session: Session, actor: Actor, grid_id: int) -> OrgUnit:
     known: dict[tuple[str, int], OrgUnit] = session.info.setdefault("bandeng.scoped_grids", {})
     if (actor.unit_path, grid_id) in known:
         return known[(actor.unit_path, grid_id)]
-    grid = session.exec(
-        select(OrgUnit).where(
-            col(OrgUnit.id) == grid_id,
-            col(OrgUnit.kind) == UnitKind.grid,
-            col(OrgUnit.is_active),
-            col(OrgUnit.path).startswith(actor.unit_path),
-        )
-    ).first()
-    if grid is None:
-        raise PermissionDenied("该网格不在您的辖区内", code="forbidden")
+    try:
+        grid = households.grid_in_scope(session, actor, grid_id)
+    except Invalid:
+        raise PermissionDenied("该网格不在您的辖区内", code="forbidden") from None
     known[(actor.unit_path, grid_id)] = grid
     return grid
 

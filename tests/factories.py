@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -135,3 +137,23 @@ def make_resident_request(
         reporter_phone=phone,
     )
     return register(session, Registration(data, actor), now=now or utc_now()).resident_request
+
+
+def run_at_once(count: int, work: Callable[[], None]) -> list[BaseException]:
+    """`work` in `count` threads released together (a barrier), for races; returns what they raised."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            work()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors

@@ -11,12 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from models.enums import DAY_KIND_LABELS, DayKind
+from models.enums import DAY_KIND_LABELS, WEEKDAY_LABELS, DayKind
 from services.errors import Invalid
 
 YEARS = range(2000, 2101)
 MAX_FILE_BYTES = 256 * 1024
-WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
 # --- Reading a schedule file: JSON {"year", "days": [...]} or CSV with the header date,kind,name ---

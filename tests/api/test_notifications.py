@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -234,15 +234,6 @@ def test_loopback_endpoints_only_outside_production() -> None:
 def people(engine: Engine) -> Iterator[People]:
     with committed_people(engine, "990313") as committed:
         yield committed
-
-
-@pytest.fixture
-async def live_client() -> AsyncIterator[httpx.AsyncClient]:
-    from api.main import create_app
-
-    transport = httpx.ASGITransport(app=create_app(), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
 
 
 async def test_items_delivered_by_the_job_reach_the_inbox(

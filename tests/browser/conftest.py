@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,6 +39,43 @@ class LiveServer:
     def cli(self, *args: str) -> str:
         """Runs `python -m bandeng ...` against the server's database; returns its output."""
         return _run([sys.executable, "-m", "bandeng", *args], self.env)
+
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+def phone_context(browser: Browser, *, service_workers: bool = False) -> BrowserContext:
+    """A phone-sized, Chinese-locale context; service workers only where a test needs them."""
+    return browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        service_workers="allow" if service_workers else "block",
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh phone page; any JavaScript error in it fails the test."""
+    context = phone_context(browser)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
 
 
 def pytest_configure(config: pytest.Config) -> None:

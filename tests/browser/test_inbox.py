@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bandeng.demo import DEMO_PASSWORD
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from tests.browser.conftest import CHROMIUM, PHONE, LiveServer
 
 if not CHROMIUM.exists():
     if os.environ.get("BANDENG_REQUIRE_BROWSER") == "1":
@@ -25,32 +24,8 @@ if not CHROMIUM.exists():
 pytestmark = pytest.mark.browser
 
 TOWN_CADRE = "13800000003"  # 驻点干部孙镇长, 板凳镇 (bandeng/demo.py): escalations reach the town
-PHONE: ViewportSize = {"width": 390, "height": 844}
 ESCALATED = re.compile("升级督办|红牌")
 SCREENSHOT = Path("/tmp/bandeng-inbox.png")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN",
-        timezone_id="Asia/Shanghai", service_workers="block",
-    )  # fmt: skip
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,14 @@ import json
 import os
 import re
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bandeng.demo import DEMO_PASSWORD
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from tests.browser.conftest import CHROMIUM, LiveServer, phone_context
 
 if not CHROMIUM.exists():
     if os.environ.get("BANDENG_REQUIRE_BROWSER") == "1":
@@ -26,41 +25,7 @@ if not CHROMIUM.exists():
 pytestmark = pytest.mark.browser
 
 VILLAGE_STAFF = "13800000004"  # 村干部1号, 东湖村 (bandeng/demo.py)
-PHONE = (390, 844)
 SCREENSHOT = Path("/tmp/bandeng-staff-list.png")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _context(browser: Browser, *, service_workers: bool = False) -> BrowserContext:
-    width, height = PHONE
-    return browser.new_context(
-        viewport={"width": width, "height": height},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        timezone_id="Asia/Shanghai",
-        service_workers="allow" if service_workers else "block",
-    )
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = _context(browser)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
 
 
 def _login(page: Page, server: LiveServer, mobile: str = VILLAGE_STAFF, password: str = DEMO_PASSWORD) -> None:
@@ -282,7 +247,7 @@ def test_an_expired_access_token_is_refreshed_and_rotated(page: Page, live_serve
 
 
 def test_the_app_shell_opens_offline(browser: Browser, live_server: LiveServer) -> None:
-    context = _context(browser, service_workers=True)
+    context = phone_context(browser, service_workers=True)
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/#/report")

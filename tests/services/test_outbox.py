@@ -3,7 +3,6 @@ sessions (the job opens its transactions itself); every row a test commits is re
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from models.org import OrgUnit
 from models.user import RefreshToken, User
 from services import outbox
 from services.outbox import LEASE, backoff, deliver_due, digest_text, send_digests
-from tests.factories import make_town, make_user
+from tests.factories import make_town, make_user, run_at_once
 
 NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 GATEWAY = "tests.services.test_outbox:FlakyGateway"
@@ -242,20 +241,11 @@ def test_two_workers_at_once_send_each_message_once(
 ) -> None:
     for i in range(6):
         enqueue(engine, people.member, NotificationChannel.sms, f"t:pair:{i}")
-    barrier, errors = threading.Barrier(2), []
 
-    def worker() -> None:
-        try:
-            barrier.wait()
-            deliver_due(NOW, engine=engine, batch=4)
-        except BaseException as exc:
-            errors.append(exc)
+    def deliver() -> None:
+        deliver_due(NOW, engine=engine, batch=4)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = run_at_once(2, deliver)
     assert errors == []
     assert sorted(key for _, _, key in gateway.sent) == sorted(row.dedupe_key for row in rows(engine, people.member))
     assert all(row.status == NotificationStatus.sent for row in rows(engine, people.member))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from models.user import User
 from services import request_actions, sla_policies
 from services.errors import Invalid, PermissionDenied
 from services.sla_sweep import SessionScope, SweepReport, sweep
-from tests.factories import Town, actor_of, make_resident_request, make_town, make_user
+from tests.factories import Town, actor_of, make_resident_request, make_town, make_user, run_at_once
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY_9AM = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)
@@ -319,22 +318,8 @@ def test_two_sweepers_at_once_write_each_event_and_notification_once(
 ) -> None:
     _, requests = committed
     now = DUE + timedelta(minutes=30)  # warning and breach of every feedback clock, breach of every response clock
-    barrier = threading.Barrier(2)
     reports: list[SweepReport] = []
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            reports.append(sweep(now, engine=engine, batch=5))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = run_at_once(2, lambda: reports.append(sweep(now, engine=engine, batch=5)))
     assert errors == []
     assert sum(r.advanced for r in reports) == 2 * len(requests)  # each clock moved once, by one of them
     ids = [rr.id for rr in requests]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from models.user import User
 from services import sync
 from services.actor import Actor
 from services.errors import Conflict
-from tests.factories import Town, actor_of, category_id, make_town, make_user
+from tests.factories import Town, actor_of, category_id, make_town, make_user, run_at_once
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 DEVICE = uuid.UUID("00000000-0000-4000-8000-0000000000d1")
@@ -270,25 +269,15 @@ def committed(engine: Engine) -> Iterator[tuple[Actor, Town]]:
 def test_twenty_concurrent_pushes_of_one_op_make_one_row(engine: Engine, committed: tuple[Actor, Town]) -> None:
     actor, _ = committed
     op = visit_op()
-    barrier = threading.Barrier(20)
     statuses: list[OpStatus] = []
-    errors: list[BaseException] = []
 
-    def worker() -> None:
-        try:
-            barrier.wait()
-            with Session(engine, expire_on_commit=False) as session:
-                [result] = push(session, actor, [op])
-                session.commit()
-            statuses.append(result.status)
-        except BaseException as exc:
-            errors.append(exc)
+    def push_once() -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            [result] = push(session, actor, [op])
+            session.commit()
+        statuses.append(result.status)
 
-    threads = [threading.Thread(target=worker) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = run_at_once(20, push_once)
     assert errors == []
     assert sorted(statuses).count(OpStatus.applied) == 1
     assert set(statuses) <= {OpStatus.applied, OpStatus.duplicate, OpStatus.retry}

@@ -8,7 +8,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -126,16 +126,6 @@ def vapid() -> Iterator[VapidKeys]:
 def people(engine: Engine) -> Iterator[People]:
     with committed_people(engine, "990312") as committed:
         yield committed
-
-
-@pytest.fixture
-async def live_client() -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its own session dependency: each request commits, so the job's sessions see it."""
-    from api.main import create_app
-
-    transport = httpx.ASGITransport(app=create_app(), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
 
 
 def subscriptions(engine: Engine, people: People) -> list[PushSubscription]:
