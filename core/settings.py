@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # "log" (development: log the masked number and text) or "package.module:ClassName" of an SmsGateway.
     sms_backend: str = Field(default="log", pattern=r"^(log|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$")
     notification_max_attempts: int = Field(default=8, ge=1, le=50)
+    # 吹哨: hours a whistled department has to report in (a cadre may set 1–72 per whistle).
+    whistle_report_hours: int = Field(default=4, ge=1, le=72)
 
     pwa_dir: Path = ROOT / "pwa"
     attachments_dir: Path = ROOT / "data" / "attachments"

@@ -17,7 +17,16 @@ from models.grid import (
 )
 from models.notification import Notification, PushSubscription
 from models.org import OrgUnit
-from models.resident_request import Category, Rating, ResidentRequest, ResidentRequestEvent, RoutingRule, Transfer
+from models.resident_request import (
+    Category,
+    ExtensionRequest,
+    Rating,
+    ResidentRequest,
+    ResidentRequestEvent,
+    RoutingRule,
+    Transfer,
+    Whistle,
+)
 from models.sla import SlaPolicy, SlaTimer, WorkCalendarDay, WorkCalendarYear
 from models.stationing import ReceptionMatter, ReceptionSession, Stationing, StationingMember
 from models.user import RefreshToken, User
@@ -28,6 +37,7 @@ __all__ = [
     "AuditLog",
     "Category",
     "Device",
+    "ExtensionRequest",
     "Household",
     "HouseholdConflict",
     "LedgerEnrolment",
@@ -53,6 +63,7 @@ __all__ = [
     "User",
     "Visit",
     "VisitItem",
+    "Whistle",
     "WorkCalendarDay",
     "WorkCalendarYear",
 ]

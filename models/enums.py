@@ -65,11 +65,20 @@ class Action(StrEnum):
     escalate = "escalate"
     transfer = "transfer"
     rate = "rate"
-    extend = "extend"  # 延期, approved by a town cadre
+    extend = "extend"  # 延期, decided by a town cadre on their own
+    # The escalation desk (督办台) and departments:
+    take_over = "take_over"  # a town cadre takes the request into their own hands
+    supervise = "supervise"  # a supervision note (督办意见) to the handling unit
+    whistle = "whistle"  # 吹哨: a department is called in and must report within a set time
+    report_in = "report_in"  # 报到: the whistled department answers the whistle
+    request_extension = "request_extension"  # a handler asks a town cadre for more time
+    approve_extension = "approve_extension"
+    deny_extension = "deny_extension"
     # Written by the SLA sweep, never taken by a person:
     sla_warning = "sla_warning"
     sla_breach = "sla_breach"
     sla_leadership = "sla_leadership"
+    whistle_overdue = "whistle_overdue"  # the whistled department did not report in time
 
 
 class ClosureType(StrEnum):
@@ -90,6 +99,26 @@ class Supervision(StrEnum):
     normal = "normal"
     yellow = "yellow"
     red = "red"
+
+
+class ExtensionState(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    denied = "denied"
+
+
+class DeskReason(StrEnum):
+    """Why a request is in someone's inbox: the escalation desk (town cadres) or a handling unit's own list."""
+
+    escalated = "escalated"  # escalated to the reader's unit
+    red_card = "red_card"
+    overdue = "overdue"
+    extension_requested = "extension_requested"
+    returned = "returned"  # a unit it was sent to gave it back
+    whistle_unanswered = "whistle_unanswered"  # a whistled department has not reported in time
+    to_sign = "to_sign"  # sent to the reader's unit, not signed for yet
+    whistled = "whistled"  # the reader's department was whistled and has not reported in
+    handling = "handling"  # with the reader's unit, signed for
 
 
 class RatingLevel(StrEnum):
@@ -125,9 +154,29 @@ ACTION_LABELS: dict[Action, str] = {
     Action.transfer: "转办",
     Action.rate: "评价",
     Action.extend: "延期",
+    Action.take_over: "提级接办",
+    Action.supervise: "督办",
+    Action.whistle: "吹哨",
+    Action.report_in: "吹哨报到",
+    Action.request_extension: "申请延期",
+    Action.approve_extension: "同意延期",
+    Action.deny_extension: "不同意延期",
     Action.sla_warning: "黄牌预警",
     Action.sla_breach: "红牌超期",
     Action.sla_leadership: "超期升级至镇街领导",
+    Action.whistle_overdue: "吹哨超时未报到",
+}
+
+DESK_REASON_LABELS: dict[DeskReason, str] = {
+    DeskReason.escalated: "上报至本单位",
+    DeskReason.red_card: "红牌",
+    DeskReason.overdue: "超期未反馈",
+    DeskReason.extension_requested: "待批延期",
+    DeskReason.returned: "被退回",
+    DeskReason.whistle_unanswered: "吹哨未报到",
+    DeskReason.to_sign: "待签收",
+    DeskReason.whistled: "吹哨待报到",
+    DeskReason.handling: "办理中",
 }
 
 ROLE_LABELS: dict[Role, str] = {

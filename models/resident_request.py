@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.base import at_field, created_at_field
@@ -12,6 +12,7 @@ from models.enums import (
     Action,
     Channel,
     ClosureType,
+    ExtensionState,
     RatingLevel,
     RejectReason,
     RequestClass,
@@ -132,4 +133,50 @@ class Transfer(SQLModel, table=True):
     transferred_by_id: int = Field(foreign_key="user_account.id", nullable=False)
     instructions: str | None = Field(default=None, max_length=1000)
     due_at: datetime | None = at_field(default=None)
+    at: datetime = at_field(nullable=False)
+
+
+class Whistle(SQLModel, table=True):
+    """吹哨: a town cadre calls a department in on a request; the department must report (报到) by
+    `report_due_at` and may read the request from then on."""
+
+    __tablename__ = "whistle"
+    __table_args__ = (
+        Index(
+            "ix_whistle_unanswered_report_due_at",
+            "report_due_at",
+            sqlite_where=text("reported_at IS NULL AND overdue_at IS NULL"),
+            postgresql_where=text("reported_at IS NULL AND overdue_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_request_id: uuid.UUID = Field(foreign_key="resident_request.id", index=True, nullable=False)
+    department_id: int = Field(foreign_key="org_unit.id", index=True, nullable=False)
+    whistled_by_id: int = Field(foreign_key="user_account.id", nullable=False)
+    instructions: str = Field(max_length=1000, nullable=False)
+    report_due_at: datetime = at_field(nullable=False)
+    reported_at: datetime | None = at_field(default=None)
+    reported_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    overdue_at: datetime | None = at_field(default=None)  # when the sweep found it unanswered
+    at: datetime = at_field(nullable=False)
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """A handler's request for more time; a town cadre approves (the feedback clock moves) or denies it,
+    with a reason either way. At most one is pending per request."""
+
+    __tablename__ = "extension_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_request_id: uuid.UUID = Field(foreign_key="resident_request.id", index=True, nullable=False)
+    cycle: int = Field(nullable=False)
+    requested_by_id: int = Field(foreign_key="user_account.id", nullable=False)
+    requested_unit_id: int = Field(foreign_key="org_unit.id", nullable=False)
+    requested_due_at: datetime = at_field(nullable=False)
+    reason: str = Field(max_length=2000, nullable=False)
+    state: ExtensionState = Field(default=ExtensionState.pending, sa_type=String(16), index=True, nullable=False)
+    decided_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    decision_note: str | None = Field(default=None, max_length=2000)
+    decided_at: datetime | None = at_field(default=None)
     at: datetime = at_field(nullable=False)

@@ -50,7 +50,13 @@ class ActionCommand(SQLModel):
     handling_unit_id: DbId | None = Field(default=None, description="派单目标单位（网格或村）")
     handler_id: DbId | None = Field(default=None, description="派单目标人员（可选）")
     department_id: DbId | None = Field(default=None, description="转办目标职能部门")
-    due_at: AwareDatetime | None = Field(default=None, description="转办时要求的办理期限（带时区）")
+    due_at: AwareDatetime | None = Field(
+        default=None,
+        description="带时区的期限：转办时要求的办理期限；延期、申请延期时的新反馈期限；同意延期时可改定的期限",
+    )
+    report_within_hours: int | None = Field(
+        default=None, ge=1, le=72, description="吹哨时部门须在几小时内报到（默认见 WHISTLE_REPORT_HOURS）"
+    )
 
 
 class RevealPhone(SQLModel):
@@ -78,6 +84,10 @@ class ResidentRequestSummary(SQLModel):
     supervision: Supervision
     feedback_due_at: datetime
     overdue: bool
+    reasons: list[str] = Field(
+        default_factory=list, description="出现在督办台或待办中的原因（仅 desk/inbox 筛选时给出）"
+    )
+    reason_labels: list[str] = Field(default_factory=list)
     registered_at: datetime
     reporter_phone_masked: str | None
 

@@ -22,9 +22,10 @@ from models.public_schemas import (
 )
 from models.resident_request import Category, ResidentRequest, ResidentRequestEvent
 from models.resident_request_schemas import ResidentRequestCreate
-from services import rate_limit, request_actions, request_views, sla
+from services import rate_limit, request_actions, request_views
 from services.errors import NotFound
 from services.resident_requests import Registration, register
+from services.rules import lifecycle
 from services.rules.case_code import format_case_code, normalize_case_code
 
 # Notes written for the resident; every other note is internal.
@@ -93,7 +94,7 @@ def _timeline(session: Session, rr: ResidentRequest) -> list[PublicEvent]:
         select(ResidentRequestEvent, OrgUnit.name)
         .outerjoin(OrgUnit, OrgUnit.id == ResidentRequestEvent.actor_unit_id)  # type: ignore[arg-type]
         .where(ResidentRequestEvent.resident_request_id == rr.id)
-        .where(col(ResidentRequestEvent.action).not_in(sla.SWEEP_ACTIONS))  # internal supervision stays inside
+        .where(col(ResidentRequestEvent.action).not_in(lifecycle.INTERNAL_ACTIONS))
         .order_by(col(ResidentRequestEvent.seq))
     ).all()
     return [

@@ -14,12 +14,14 @@ from models.org import OrgUnit
 from models.resident_request import Rating, ResidentRequest, ResidentRequestEvent, Transfer
 from models.resident_request_schemas import ActionCommand
 from models.user import User
-from services import audit, sla
+from services import desk_actions, sla
 from services.actor import RESIDENT_ROLE, Actor
 from services.errors import Conflict, Invalid, InvalidTransition, PermissionDenied
 from services.rules import lifecycle
 
-_HANDLER_ACTIONS = frozenset({Action.sign_for, Action.first_contact, Action.start, Action.reply, Action.return_})
+_HANDLER_ACTIONS = frozenset(
+    {Action.sign_for, Action.first_contact, Action.start, Action.reply, Action.return_, Action.request_extension}
+)
 _DISPATCH_KINDS = frozenset({UnitKind.grid, UnitKind.village, UnitKind.town})
 _ESCALATION_KINDS = (UnitKind.grid, UnitKind.village, UnitKind.town)
 
@@ -41,13 +43,6 @@ def _invalid_transition(resident_request: ResidentRequest, action: Action, role:
         reason,
         detail={"status": resident_request.status, "action": action, "allowed_actions": allowed},
     )
-
-
-def _unit(session: Session, unit_id: int | None, field_name: str) -> OrgUnit:
-    unit = session.get(OrgUnit, unit_id) if unit_id else None
-    if unit is None or not unit.is_active:
-        raise Invalid("请选择有效的单位", field=field_name, code="unit_invalid")
-    return unit
 
 
 def _check_handler(session: Session, resident_request: ResidentRequest, actor: Actor) -> None:
@@ -74,7 +69,7 @@ def _meet_feedback(resident_request: ResidentRequest, now: datetime) -> None:
 
 def _dispatch(session: Session, rr: ResidentRequest, step: Step) -> None:
     assert step.actor is not None
-    unit = _unit(session, step.command.handling_unit_id, "handling_unit_id")
+    unit = desk_actions.active_unit(session, step.command.handling_unit_id, "handling_unit_id")
     if unit.kind not in _DISPATCH_KINDS or not unit.path.startswith(step.actor.unit_path):
         raise Invalid("只能派给本辖区内的网格、村或镇街", field="handling_unit_id", code="unit_out_of_scope")
     if step.command.handler_id is not None:
@@ -92,10 +87,7 @@ def _dispatch(session: Session, rr: ResidentRequest, step: Step) -> None:
 
 def _transfer(session: Session, rr: ResidentRequest, step: Step) -> None:
     assert step.actor is not None
-    department = _unit(session, step.command.department_id, "department_id")
-    parent_ok = department.parent_id in step.actor.ancestor_ids or department.path.startswith(step.actor.unit_path)
-    if department.kind != UnitKind.department or not parent_ok:
-        raise Invalid("请选择本镇街（或区县）的职能部门", field="department_id", code="department_invalid")
+    department = desk_actions.department_for(session, step)
     session.add(
         Transfer(
             resident_request_id=rr.id,
@@ -173,20 +165,8 @@ def _reject(_: Session, rr: ResidentRequest, step: Step) -> None:
 
 
 def _extend(session: Session, rr: ResidentRequest, step: Step) -> None:
-    assert step.command.due_at is not None and step.actor is not None
-    before = rr.feedback_due_at
-    sla.extend(session, rr, step.command.due_at, step.now)
-    step.data = {"from_due_at": before.isoformat(), "to_due_at": rr.feedback_due_at.isoformat()}
-    audit.record(
-        session,
-        action="request.extend",
-        actor=step.actor,
-        target_type="resident_request",
-        target_id=str(rr.id),
-        reason=step.command.note,
-        detail=step.data,
-        now=step.now,
-    )
+    assert step.command.due_at is not None
+    desk_actions.extend_to(session, rr, step, step.command.due_at)
 
 
 def _close(_: Session, rr: ResidentRequest, step: Step) -> None:
@@ -211,6 +191,13 @@ EFFECTS: dict[Action, Callable[[Session, ResidentRequest, Step], None]] = {
     Action.close: _close,
     Action.reopen: _reopen,
     Action.extend: _extend,
+    Action.take_over: desk_actions.take_over,
+    Action.supervise: desk_actions.supervise,
+    Action.whistle: desk_actions.whistle,
+    Action.report_in: desk_actions.report_in,
+    Action.request_extension: desk_actions.request_extension,
+    Action.approve_extension: desk_actions.approve_extension,
+    Action.deny_extension: desk_actions.deny_extension,
 }
 
 
@@ -282,6 +269,8 @@ def act(
         _check_handler(session, rr, actor)
     elif command.action in _HANDLER_ACTIONS and rr.handling_unit_id != actor.unit_id:
         raise PermissionDenied("只有承办部门可以执行此操作", code="not_handler")
+    if actor.role == Role.town_cadre and not desk_actions.may_act_here(session, rr, actor, now):
+        raise PermissionDenied("该诉求不在您驻点的村，也未进入镇街督办台，请由驻点干部办理", code="outside_stationing")
     return apply(session, rr, Step(command=command, actor=actor, now=now))
 
 

@@ -16,13 +16,14 @@ from sqlmodel import Session, col, select
 from core.crypto import mask_last4
 from models.enums import (
     ACTION_LABELS,
+    DESK_REASON_LABELS,
     SLA_STAGE_LABELS,
     STATUS_LABELS,
     Action,
+    DeskReason,
     RequestStatus,
     SlaClock,
     SlaStage,
-    Supervision,
 )
 from models.org import OrgUnit
 from models.resident_request import Category, Rating, ResidentRequest, ResidentRequestEvent
@@ -36,14 +37,12 @@ from models.resident_request_schemas import (
 )
 from models.sla import SlaTimer
 from models.user import User
+from services import desk, desk_actions
 from services.actor import Actor
 from services.errors import Invalid
-from services.rules import lifecycle
 from services.rules.case_code import normalize_case_code
 from services.rules.sla import is_overdue
 from services.visibility import readable_requests
-
-_FINISHED = (RequestStatus.closed, RequestStatus.not_accepted)
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,8 @@ class RequestFilter:
     q: str | None = None
     registered_from: datetime | None = None
     registered_to: datetime | None = None
-    desk: bool = False  # what needs the actor's unit: escalated to it, red cards, overdue — still open
+    desk: bool = False  # the town's escalation desk (services/desk.py): what needs a town cadre
+    inbox: bool = False  # what the actor's unit has to handle: sent to it, in its hands, whistled
 
 
 def encode_cursor(registered_at: datetime, request_id: uuid.UUID) -> str:
@@ -76,25 +76,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 def _overdue_clause(overdue: bool, now: datetime) -> Any:
-    late = and_(
-        col(ResidentRequest.feedback_met_at).is_(None),
-        col(ResidentRequest.feedback_due_at) < now,
-        col(ResidentRequest.status).not_in(_FINISHED),
-    )
+    late = desk.overdue_clause(now)
     return late if overdue else ~late
 
 
-def _desk_clause(actor: Actor, now: datetime) -> Any:
-    """The escalation desk (督办台): open requests escalated to the actor's unit, on a red card, or overdue."""
-    waiting = (RequestStatus.registered, RequestStatus.accepted, RequestStatus.dispatched, RequestStatus.in_progress)
-    return and_(
-        col(ResidentRequest.status).in_(waiting),
-        or_(
-            col(ResidentRequest.escalated_to_unit_id) == actor.unit_id,
-            col(ResidentRequest.supervision) == Supervision.red,
-            _overdue_clause(True, now),
-        ),
-    )
+def _reasons(actor: Actor, flt: RequestFilter, now: datetime) -> dict[DeskReason, Any]:
+    """The desk's and the inbox's reasons asked for by the filter (none for a plain list)."""
+    return {
+        **(desk.desk_reasons(actor, now) if flt.desk else {}),
+        **(desk.inbox_reasons(actor) if flt.inbox else {}),
+    }
 
 
 def _text_clause(q: str) -> Any:
@@ -120,8 +111,9 @@ def _filtered(actor: Actor, flt: RequestFilter, now: datetime) -> Any:
         conditions.append(_overdue_clause(flt.overdue, now))
     if flt.q:
         conditions.append(_text_clause(flt.q))
-    if flt.desk:
-        conditions.append(_desk_clause(actor, now))
+    reasons = _reasons(actor, flt, now)
+    if reasons:
+        conditions.append(desk.clause(reasons))
     if flt.registered_from is not None:
         conditions.append(col(ResidentRequest.registered_at) >= flt.registered_from)
     if flt.registered_to is not None:
@@ -140,7 +132,7 @@ def _summary_fields(rr: ResidentRequest, category_name: str, unit_name: str, now
         "status_label": STATUS_LABELS[RequestStatus(rr.status)],
         "category_name": category_name,
         "unit_name": unit_name,
-        "overdue": rr.status not in _FINISHED and is_overdue(rr.feedback_due_at, rr.feedback_met_at, now),
+        "overdue": rr.status not in desk.FINISHED and is_overdue(rr.feedback_due_at, rr.feedback_met_at, now),
         "reporter_phone_masked": mask_last4(rr.reporter_phone_last4) if rr.reporter_phone_last4 else None,
     }
 
@@ -167,6 +159,12 @@ def list_page(
     )
     rows = session.execute(query).all()
     items = [summary(rr, cat, unit, now) for rr, cat, unit in rows[:limit]]
+    reasons = _reasons(actor, flt, now)
+    if reasons:
+        found = desk.reasons_for(session, (item.id for item in items), reasons)
+        for item in items:
+            item.reasons = found.get(item.id, [])
+            item.reason_labels = [DESK_REASON_LABELS[DeskReason(r)] for r in item.reasons]
     next_cursor = encode_cursor(rows[limit - 1][0].registered_at, rows[limit - 1][0].id) if len(rows) > limit else None
     return ResidentRequestPage(items=items, next_cursor=next_cursor)
 
@@ -236,7 +234,7 @@ def detail(session: Session, rr: ResidentRequest, actor: Actor, now: datetime) -
             **_summary_fields(rr, category.name if category else "", names.get(rr.unit_id, ""), now),
             "first_unit_name": names.get(rr.first_unit_id, ""),
             "handling_unit_name": names.get(rr.handling_unit_id, ""),
-            "allowed_actions": lifecycle.allowed_actions(rr.status, actor.role),
+            "allowed_actions": desk_actions.usable_actions(session, rr, actor, now),
             "sla": _clocks(session, rr),
             "events": _events(session, rr),
             "ratings": ratings_of(session, rr),

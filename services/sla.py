@@ -155,7 +155,7 @@ def extend(session: Session, rr: ResidentRequest, new_due: datetime, now: dateti
     return timer
 
 
-SWEEP_ACTIONS = frozenset({Action.sla_warning, Action.sla_breach, Action.sla_leadership})
+SWEEP_ACTIONS = frozenset({Action.sla_warning, Action.sla_breach, Action.sla_leadership, Action.whistle_overdue})
 _HANDED_OVER = frozenset({Action.dispatch, Action.transfer})
 _ANSWERED = frozenset({Action.reply, Action.resolve_on_spot, Action.reject})
 

@@ -12,7 +12,7 @@ from models.audit import AuditLog
 from models.enums import Role
 from models.grid import Household
 from models.org import OrgUnit
-from models.resident_request import ResidentRequest, Transfer
+from models.resident_request import ResidentRequest, Transfer, Whistle
 from models.user import User
 from services.actor import Actor
 
@@ -28,7 +28,7 @@ def subtree_ids(actor: Actor) -> Select[Any]:
 
 def readable_requests(actor: Actor) -> SelectOfScalar[ResidentRequest]:
     """Requests located in, handled in, or first received in the actor's subtree; departments see what
-    was transferred or routed to them. Any other role sees nothing."""
+    was transferred or routed to them, or what they were whistled to. Any other role sees nothing."""
     query = select(ResidentRequest)
     if actor.role in _REQUEST_READERS and actor.unit_path:
         units = subtree_ids(actor)
@@ -41,8 +41,13 @@ def readable_requests(actor: Actor) -> SelectOfScalar[ResidentRequest]:
         )
     if actor.role == Role.department_handler:
         transferred = select(Transfer.resident_request_id).where(Transfer.department_id == actor.unit_id)
+        whistled = select(Whistle.resident_request_id).where(Whistle.department_id == actor.unit_id)
         return query.where(
-            or_(col(ResidentRequest.id).in_(transferred), col(ResidentRequest.handling_unit_id) == actor.unit_id)
+            or_(
+                col(ResidentRequest.id).in_(transferred),
+                col(ResidentRequest.id).in_(whistled),
+                col(ResidentRequest.handling_unit_id) == actor.unit_id,
+            )
         )
     return query.where(false())
 

@@ -23,6 +23,7 @@ EXPECTED_JOBS = {
     "prune_rate_limits": 600,
     "prune_refresh_tokens": 600,
     "sweep_sla": 30,
+    "flag_unanswered_whistles": 30,
     "check_calendar_coverage": None,
     "deliver_notifications": 15,
     "send_daily_digests": 3600,

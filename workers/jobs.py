@@ -113,3 +113,11 @@ def send_stationing_summaries(now: datetime | None = None, engine: Engine | None
         written = stationing_summary.send(session, now or utc_now())
     log.info("queued %d stationing summaries", written)
     return written
+
+
+def flag_unanswered_whistles(now: datetime | None = None, engine: Engine | None = None) -> int:
+    """Whistles past their report deadline: a timeline event and a message, once each."""
+    from services import whistle_sweep
+
+    with session_scope(engine) as session:
+        return whistle_sweep.flag_unanswered(session, now or utc_now())

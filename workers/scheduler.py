@@ -30,6 +30,8 @@ def job_table(tz: ZoneInfo) -> list[tuple[Callable[..., Any], BaseTrigger, int |
         (jobs.prune_refresh_tokens, CronTrigger(hour=3, minute=41, timezone=tz), 600),
         # A skipped minute is caught up by the next run, which finds the same rows still due.
         (jobs.sweep_sla, IntervalTrigger(seconds=60), 30),
+        # Whistles past their report deadline; the next minute's run finds any it skipped.
+        (jobs.flag_unanswered_whistles, IntervalTrigger(seconds=60), 30),
         # A late delivery run is useless when the next one is 20 s away.
         (jobs.deliver_notifications, IntervalTrigger(seconds=20), 15),
         # Alerts deduplicated per year and admin: a missed morning still runs later that day.

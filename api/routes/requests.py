@@ -47,11 +47,19 @@ def list_resident_requests(
     q: Annotated[Text | None, Query(max_length=100, description="案件码或诉求内容关键词")] = None,
     registered_from: Annotated[AwareDatetime | None, Query(description="登记时间起（含），须带时区")] = None,
     registered_to: Annotated[AwareDatetime | None, Query(description="登记时间止（不含），须带时区")] = None,
-    desk: Annotated[bool, Query(description="督办台：上报或升级到本单位的、红牌的、超期未反馈的未办结诉求")] = False,
+    desk: Annotated[
+        bool,
+        Query(description="镇街督办台：上报至本单位、红牌、超期、待批延期、被退回、吹哨未按时报到的未办结诉求"),
+    ] = False,
+    inbox: Annotated[
+        bool, Query(description="本单位待办：派给或转给本单位（待签收、办理中）及向本部门吹哨待报到的诉求")
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[Text | None, Query(max_length=200)] = None,
 ) -> ResidentRequestPage:
-    flt = request_views.RequestFilter(status, category_id, unit_id, overdue, q, registered_from, registered_to, desk)
+    flt = request_views.RequestFilter(
+        status, category_id, unit_id, overdue, q, registered_from, registered_to, desk, inbox
+    )
     return request_views.list_page(session, actor, flt, limit=limit, cursor=cursor, now=utc_now())
 
 

@@ -10,6 +10,7 @@ S = RequestStatus
 A = Action
 
 _OPEN = (S.registered, S.accepted, S.dispatched, S.in_progress)
+_TAKEN = (S.accepted, S.dispatched, S.in_progress)  # accepted, so someone is answerable for it
 
 TRANSITIONS: Mapping[tuple[RequestStatus, Action], RequestStatus] = {
     (S.registered, A.accept): S.accepted,
@@ -31,9 +32,21 @@ TRANSITIONS: Mapping[tuple[RequestStatus, Action], RequestStatus] = {
     (S.closed, A.rate): S.closed,
     **{(status, A.escalate): status for status in _OPEN},
     **{(status, A.transfer): S.dispatched for status in _OPEN},
-    **{(status, A.extend): status for status in _OPEN if status != S.registered},
-    # The SLA sweep's events: flags on an open request, never a change of status.
-    **{(status, action): status for status in _OPEN for action in (A.sla_warning, A.sla_breach, A.sla_leadership)},
+    **{(status, A.extend): status for status in _TAKEN},
+    # The escalation desk: a town cadre takes over (and is working on it), notes, whistles, decides extensions.
+    **{(status, A.take_over): S.in_progress for status in _OPEN},
+    **{(status, action): status for status in _OPEN for action in (A.supervise, A.whistle, A.report_in)},
+    **{
+        (status, action): status
+        for status in _TAKEN
+        for action in (A.request_extension, A.approve_extension, A.deny_extension)
+    },
+    # The sweeps' events: flags on an open request, never a change of status.
+    **{
+        (status, action): status
+        for status in _OPEN
+        for action in (A.sla_warning, A.sla_breach, A.sla_leadership, A.whistle_overdue)
+    },
 }
 
 _STAFF = frozenset({Role.grid_member, Role.grid_leader, Role.village_staff, Role.town_cadre})
@@ -57,6 +70,14 @@ ACTION_ROLES: Mapping[Action, frozenset[Role]] = {
     A.transfer: frozenset({Role.town_cadre}),
     A.rate: frozenset(),
     A.extend: frozenset({Role.town_cadre}),
+    A.take_over: frozenset({Role.town_cadre}),
+    A.supervise: frozenset({Role.town_cadre}),
+    A.whistle: frozenset({Role.town_cadre}),
+    A.report_in: frozenset({Role.department_handler}),
+    A.request_extension: _HANDLERS,
+    A.approve_extension: frozenset({Role.town_cadre}),
+    A.deny_extension: frozenset({Role.town_cadre}),
+    A.whistle_overdue: frozenset(),
     A.sla_warning: frozenset(),
     A.sla_breach: frozenset(),
     A.sla_leadership: frozenset(),
@@ -73,7 +94,30 @@ REQUIRED_INPUTS: Mapping[Action, tuple[str, ...]] = {
     A.transfer: ("department_id",),
     A.escalate: ("note",),
     A.extend: ("due_at", "note"),
+    A.take_over: ("note",),
+    A.supervise: ("note",),
+    A.whistle: ("department_id", "note"),
+    A.request_extension: ("due_at", "note"),
+    A.approve_extension: ("note",),
+    A.deny_extension: ("note",),
 }
+
+
+# Events that stay inside: the sweeps' flags and the desk's supervision, whistles and extension requests.
+# A resident's timeline shows status moves, transfers, take-overs and approved (date-moving) extensions.
+INTERNAL_ACTIONS = frozenset(
+    {
+        A.sla_warning,
+        A.sla_breach,
+        A.sla_leadership,
+        A.whistle_overdue,
+        A.supervise,
+        A.whistle,
+        A.report_in,
+        A.request_extension,
+        A.deny_extension,
+    }
+)
 
 
 class InvalidTransitionError(Exception):

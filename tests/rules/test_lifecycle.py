@@ -31,6 +31,15 @@ S, A = RequestStatus, Action
         (S.closed, A.reopen, S.dispatched),
         (S.in_progress, A.escalate, S.in_progress),
         (S.accepted, A.transfer, S.dispatched),
+        (S.registered, A.take_over, S.in_progress),
+        (S.dispatched, A.take_over, S.in_progress),
+        (S.in_progress, A.supervise, S.in_progress),
+        (S.accepted, A.whistle, S.accepted),
+        (S.dispatched, A.report_in, S.dispatched),
+        (S.in_progress, A.request_extension, S.in_progress),
+        (S.dispatched, A.approve_extension, S.dispatched),
+        (S.in_progress, A.deny_extension, S.in_progress),
+        (S.dispatched, A.whistle_overdue, S.dispatched),
     ],
 )
 def test_allowed_moves(status: RequestStatus, action: Action, expected: RequestStatus) -> None:
@@ -50,6 +59,12 @@ def test_allowed_moves(status: RequestStatus, action: Action, expected: RequestS
         (S.replied, A.escalate),
         (S.closed, A.transfer),
         (S.in_progress, A.sign_for),
+        (S.replied, A.take_over),
+        (S.closed, A.supervise),
+        (S.replied, A.whistle),
+        (S.registered, A.request_extension),
+        (S.replied, A.approve_extension),
+        (S.not_accepted, A.report_in),
     ],
 )
 def test_refused_moves(status: RequestStatus, action: Action) -> None:
@@ -70,6 +85,18 @@ def test_refused_moves(status: RequestStatus, action: Action) -> None:
         (Role.admin, A.accept, False),
         (Role.auditor, A.reply, False),
         (Role.town_cadre, A.rate, False),
+        (Role.town_cadre, A.whistle, True),
+        (Role.village_staff, A.whistle, False),
+        (Role.department_handler, A.report_in, True),
+        (Role.town_cadre, A.report_in, False),
+        (Role.department_handler, A.request_extension, True),
+        (Role.grid_member, A.request_extension, True),
+        (Role.department_handler, A.approve_extension, False),
+        (Role.village_staff, A.deny_extension, False),
+        (Role.town_cadre, A.take_over, True),
+        (Role.grid_leader, A.take_over, False),
+        (Role.town_cadre, A.supervise, True),
+        (Role.town_cadre, A.whistle_overdue, False),
     ],
 )
 def test_roles(role: Role, action: Action, allowed: bool) -> None:
@@ -84,8 +111,17 @@ def test_allowed_actions_follow_status_and_role() -> None:
         A.resolve_on_spot,
         A.escalate,
         A.transfer,
+        A.take_over,
+        A.supervise,
+        A.whistle,
     ]
-    assert allowed_actions(S.in_progress, Role.department_handler) == [A.return_, A.first_contact, A.reply]
+    assert allowed_actions(S.in_progress, Role.department_handler) == [
+        A.return_,
+        A.first_contact,
+        A.reply,
+        A.report_in,
+        A.request_extension,
+    ]
     assert allowed_actions(S.closed, Role.grid_member) == []
 
 
@@ -97,6 +133,10 @@ def test_allowed_actions_follow_status_and_role() -> None:
         (A.reply, {"closure_type": "substantive", "note": ""}, ["note"]),
         (A.dispatch, {"handling_unit_id": 3}, []),
         (A.accept, {}, []),
+        (A.whistle, {"note": "请到现场"}, ["department_id"]),
+        (A.request_extension, {"due_at": "2026-12-01T00:00:00+08:00"}, ["note"]),
+        (A.deny_extension, {}, ["note"]),
+        (A.take_over, {"note": "镇里直接办"}, []),
     ],
 )
 def test_required_inputs(action: Action, given: dict[str, object], missing: list[str]) -> None:

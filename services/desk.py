@@ -1,0 +1,82 @@
+"""What needs someone, as queries: the town's escalation desk (督办台) for town cadres, and the inbox of a
+handling unit (a department's 待办). Each reason is one SQL condition, so the list filter, the per-row
+reasons and the "is this request on the desk" check are the same piece of logic."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from models.enums import DeskReason, ExtensionState, RequestStatus, Supervision
+from models.resident_request import ExtensionRequest, ResidentRequest, Whistle
+from services.actor import Actor
+
+R = ResidentRequest
+OPEN = (RequestStatus.registered, RequestStatus.accepted, RequestStatus.dispatched, RequestStatus.in_progress)
+FINISHED = (RequestStatus.closed, RequestStatus.not_accepted)
+
+
+def overdue_clause(now: datetime) -> Any:
+    return and_(
+        col(R.feedback_met_at).is_(None),
+        col(R.feedback_due_at) < now,
+        col(R.status).not_in(FINISHED),
+    )
+
+
+def desk_reasons(actor: Actor, now: datetime) -> dict[DeskReason, Any]:
+    """The town desk: escalated to the reader's unit, red cards, overdue, extension requests waiting for a
+    decision, requests given back to the reader's unit, whistles not answered in time."""
+    pending = select(ExtensionRequest.resident_request_id).where(ExtensionRequest.state == ExtensionState.pending)
+    unanswered = select(Whistle.resident_request_id).where(
+        col(Whistle.reported_at).is_(None), col(Whistle.report_due_at) < now
+    )
+    return {
+        DeskReason.escalated: col(R.escalated_to_unit_id) == actor.unit_id,
+        DeskReason.red_card: col(R.supervision) == Supervision.red,
+        DeskReason.overdue: overdue_clause(now),
+        DeskReason.extension_requested: col(R.id).in_(pending),
+        DeskReason.returned: and_(col(R.handling_unit_id) == actor.unit_id, col(R.status) == RequestStatus.accepted),
+        DeskReason.whistle_unanswered: col(R.id).in_(unanswered),
+    }
+
+
+def inbox_reasons(actor: Actor) -> dict[DeskReason, Any]:
+    """A handling unit's own list: sent to it and not signed for, in its hands, or its department whistled."""
+    mine = col(R.handling_unit_id) == actor.unit_id
+    whistled = select(Whistle.resident_request_id).where(
+        Whistle.department_id == actor.unit_id, col(Whistle.reported_at).is_(None)
+    )
+    return {
+        DeskReason.to_sign: and_(mine, col(R.signed_at).is_(None), col(R.status) == RequestStatus.dispatched),
+        DeskReason.handling: and_(mine, or_(col(R.signed_at).is_not(None), col(R.status) != RequestStatus.dispatched)),
+        DeskReason.whistled: col(R.id).in_(whistled),
+    }
+
+
+def clause(reasons: dict[DeskReason, Any]) -> Any:
+    """Open requests meeting any of the reasons."""
+    return and_(col(R.status).in_(OPEN), or_(*reasons.values()))
+
+
+def reasons_for(
+    session: Session, ids: Iterable[uuid.UUID], reasons: dict[DeskReason, Any]
+) -> dict[uuid.UUID, list[str]]:
+    """Which reasons hold for each of these requests, in the vocabulary's order — one query."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    names = list(reasons)
+    columns = [condition.label(f"r{i}") for i, condition in enumerate(reasons.values())]
+    rows = session.execute(select(col(R.id), *columns).where(col(R.id).in_(wanted))).all()
+    return {row[0]: [str(names[i]) for i in range(len(names)) if row[i + 1]] for row in rows}
+
+
+def on_desk(session: Session, rr: ResidentRequest, actor: Actor, now: datetime) -> bool:
+    found = session.exec(select(R.id).where(R.id == rr.id, clause(desk_reasons(actor, now)))).first()
+    return found is not None
