@@ -96,6 +96,9 @@ class StationingPublic(SQLModel):
     every_weeks: int
     starts_on: date
     is_active: bool
+    village_name: str = ""
+    cadre_name: str = ""
+    next_session_on: date | None = Field(default=None, description="下一次接待日（已生成且未接待的场次）")
     members: list[MemberPublic]
 
 

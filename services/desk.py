@@ -34,7 +34,8 @@ def desk_reasons(actor: Actor, now: datetime) -> dict[DeskReason, Any]:
     decision, requests given back to the reader's unit, whistles not answered in time."""
     pending = select(ExtensionRequest.resident_request_id).where(ExtensionRequest.state == ExtensionState.pending)
     unanswered = select(Whistle.resident_request_id).where(
-        col(Whistle.reported_at).is_(None), col(Whistle.report_due_at) < now
+        col(Whistle.reported_at).is_(None),
+        or_(col(Whistle.report_due_at) < now, col(Whistle.overdue_at).is_not(None)),
     )
     return {
         DeskReason.escalated: col(R.escalated_to_unit_id) == actor.unit_id,

@@ -179,7 +179,7 @@ def report_in(session: Session, rr: ResidentRequest, step: Step) -> None:
     if called is None:
         raise Conflict("本部门没有待报到的吹哨", code="no_whistle")
     called.reported_at, called.reported_by_id = step.now, step.actor.id
-    step.data = {"whistle_id": called.id, "late": step.now > called.report_due_at}
+    step.data = {"whistle_id": called.id, "late": step.now > called.report_due_at or called.overdue_at is not None}
     session.add(called)
     _tell(session, rr, step, [called.whistled_by_id], "部门已报到", step.command.note or "职能部门已报到")
 

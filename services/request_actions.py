@@ -98,20 +98,26 @@ def _transfer(session: Session, rr: ResidentRequest, step: Step) -> None:
             at=step.now,
         )
     )
-    step.data = {"from_unit_id": rr.handling_unit_id, "to_unit_id": department.id}
+    # A department's return goes to the desk that transferred it, not to the unit that held it before.
+    step.data = {
+        "from_unit_id": rr.handling_unit_id,
+        "to_unit_id": department.id,
+        "return_to_unit_id": step.actor.unit_id,
+    }
     rr.handling_unit_id, rr.handler_id = department.id or 0, None
     rr.signed_at = rr.contacted_at = None
 
 
 def _return(session: Session, rr: ResidentRequest, step: Step) -> None:
-    """A returned request goes back to the unit that sent it."""
+    """A returned request goes back to the unit that sent it (for a transfer, the transferring desk)."""
     sent = session.exec(
         select(ResidentRequestEvent)
         .where(ResidentRequestEvent.resident_request_id == rr.id)
         .where(col(ResidentRequestEvent.action).in_([Action.dispatch, Action.transfer]))
         .order_by(col(ResidentRequestEvent.seq).desc())
     ).first()
-    back_to = (sent.data or {}).get("from_unit_id") if sent else None
+    data = (sent.data or {}) if sent else {}
+    back_to = data.get("return_to_unit_id") or data.get("from_unit_id")
     step.data = {"from_unit_id": rr.handling_unit_id, "to_unit_id": back_to or rr.first_unit_id}
     rr.handling_unit_id, rr.handler_id = back_to or rr.first_unit_id, None
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from core.clock import utc_now
 from models.enums import Action, Channel, Role, UnitKind
 from models.org import OrgUnit
 from models.resident_request import ResidentRequest
@@ -28,6 +29,7 @@ from services import audit, calendar, request_actions, resident_requests
 from services.actor import Actor
 from services.errors import Conflict, Invalid, InvalidTransition, NotFound, PermissionDenied
 from services.rules.reception_days import Slot, schedule
+from services.visibility import readable_units
 
 WEEKS_AHEAD = 8  # the daily job keeps this many weeks of sessions generated
 _EDITORS = frozenset({Role.admin, Role.town_cadre})
@@ -59,15 +61,48 @@ def get(session: Session, stationing_id: int) -> Stationing:
     return stationing
 
 
-def public(session: Session, stationing: Stationing) -> StationingPublic:
+def public(session: Session, stationing: Stationing, *, today: date | None = None) -> StationingPublic:
+    """The arrangement with names, its team and the next reception day already generated."""
     members = session.exec(
         select(StationingMember)
         .where(StationingMember.stationing_id == stationing.id)
         .order_by(col(StationingMember.id))
     ).all()
+    village = session.get(OrgUnit, stationing.village_id)
+    cadre = session.get(User, stationing.cadre_id)
+    upcoming = session.exec(
+        select(col(ReceptionSession.held_on))
+        .where(ReceptionSession.stationing_id == stationing.id)
+        .where(col(ReceptionSession.held_on) >= (today or calendar.local_today(utc_now())))
+        .where(col(ReceptionSession.status).in_(("scheduled", "rescheduled")))
+        .order_by(col(ReceptionSession.held_on))
+    ).first()
     return StationingPublic.model_validate(
-        stationing.model_dump() | {"members": [MemberPublic.model_validate(m.model_dump()) for m in members]}
+        stationing.model_dump()
+        | {
+            "village_name": village.name if village else "",
+            "cadre_name": cadre.name if cadre else "",
+            "next_session_on": upcoming,
+            "members": [MemberPublic.model_validate(m.model_dump()) for m in members],
+        }
     )
+
+
+def listed(
+    session: Session, actor: Actor, *, village_id: int | None, cadre_id: int | None, active: bool | None
+) -> list[StationingPublic]:
+    """Stationings of the villages the actor can see (their subtree, or the village above their grid)."""
+    villages = readable_units(actor).with_only_columns(col(OrgUnit.id))
+    query = select(Stationing).where(col(Stationing.village_id).in_(villages))
+    if village_id is not None:
+        query = query.where(Stationing.village_id == village_id)
+    if cadre_id is not None:
+        query = query.where(Stationing.cadre_id == cadre_id)
+    if active is not None:
+        query = query.where(Stationing.is_active == active)
+    today = calendar.local_today(utc_now())
+    rows = session.exec(query.order_by(col(Stationing.village_id), col(Stationing.id))).all()
+    return [public(session, row, today=today) for row in rows]
 
 
 def create(session: Session, actor: Actor, data: StationingCreate, *, now: datetime) -> Stationing:

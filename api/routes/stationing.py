@@ -52,6 +52,22 @@ def create_stationing(
     return service.public(session, service.create(session, actor, body, now=utc_now()))
 
 
+@router.get(
+    "/stationings",
+    response_model=list[StationingPublic],
+    responses=ERRORS,
+    summary="驻点安排列表（本人可见的村；可按村、干部、是否在岗筛选）",
+)
+def list_stationings(
+    session: SessionDep,
+    actor: CurrentActor,
+    village_id: DbId | None = None,
+    cadre_id: DbId | None = None,
+    active: bool | None = True,
+) -> list[StationingPublic]:
+    return service.listed(session, actor, village_id=village_id, cadre_id=cadre_id, active=active)
+
+
 @router.get("/stationings/{stationing_id}", response_model=StationingPublic, responses=ERRORS, summary="驻点安排")
 def read_stationing(stationing_id: DbId, session: SessionDep, _: CurrentActor) -> StationingPublic:
     return service.public(session, service.get(session, stationing_id))

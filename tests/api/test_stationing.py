@@ -140,3 +140,21 @@ async def test_attendance_duty_log_and_matters(
     )
     assert registered.status_code == 201 and registered.json()["status"] == "registered"
     assert len(registered.json()["case_code"]) > 4
+
+
+async def test_list_shows_the_villages_in_reach_with_names_and_next_day(
+    client: httpx.AsyncClient, session: Session, town: Town, cadre: User
+) -> None:
+    st = await _create(client, town, cadre)
+    generated = await client.post(f"{BASE}/{st['id']}/sessions/generate", json={"weeks": 4}, headers=auth_header(cadre))
+    first_day = min(row["held_on"] for row in generated.json())
+    in_a = make_user(session, Role.grid_member, town.grid_a1)
+    in_b = make_user(session, Role.grid_member, town.grid_b1)
+    mine = (await client.get(BASE, headers=auth_header(in_a))).json()
+    assert [(row["id"], row["village_name"], row["cadre_name"]) for row in mine] == [(st["id"], "甲村", "李驻点")]
+    assert mine[0]["next_session_on"] == first_day
+    assert (await client.get(BASE, headers=auth_header(in_b))).json() == []  # village B's worker: not theirs
+    by_cadre = await client.get(BASE, params={"cadre_id": cadre.id}, headers=auth_header(cadre))
+    assert [row["id"] for row in by_cadre.json()] == [st["id"]]
+    bad = await client.get(BASE, params={"village_id": "x"}, headers=auth_header(cadre))
+    assert bad.status_code == 422 and bad.json()["error"]["detail"][0]["loc"] == ["query", "village_id"]
