@@ -167,6 +167,12 @@ ACTION_LABELS: dict[Action, str] = {
     Action.whistle_overdue: "吹哨超时未报到",
 }
 
+EXTENSION_STATE_LABELS: dict[ExtensionState, str] = {
+    ExtensionState.pending: "待审批",
+    ExtensionState.approved: "已同意",
+    ExtensionState.denied: "未同意",
+}
+
 DESK_REASON_LABELS: dict[DeskReason, str] = {
     DeskReason.escalated: "上报至本单位",
     DeskReason.red_card: "红牌",

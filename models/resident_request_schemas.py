@@ -13,6 +13,7 @@ from models.enums import (
     Action,
     Channel,
     ClosureType,
+    ExtensionState,
     RatingLevel,
     RejectReason,
     RequestClass,
@@ -137,6 +138,38 @@ class SlaClockPublic(SQLModel):
     policy_id: int
 
 
+class TransferPublic(SQLModel):
+    department_id: int
+    department_name: str
+    instructions: str | None
+    due_at: datetime | None = Field(description="转办时要求的办理期限")
+    at: datetime
+
+
+class WhistlePublic(SQLModel):
+    id: int
+    department_id: int
+    department_name: str
+    instructions: str
+    report_due_at: datetime = Field(description="须在此前报到")
+    reported_at: datetime | None
+    late: bool = Field(description="超过报到时限（无论是否已报到）")
+    at: datetime
+
+
+class ExtensionRequestPublic(SQLModel):
+    id: int
+    cycle: int
+    requested_unit_id: int
+    requested_due_at: datetime
+    reason: str
+    state: ExtensionState
+    state_label: str
+    decision_note: str | None
+    decided_at: datetime | None
+    at: datetime
+
+
 class ResidentRequestDetail(ResidentRequestSummary):
     reporter_name: str | None
     first_unit_id: int
@@ -155,3 +188,6 @@ class ResidentRequestDetail(ResidentRequestSummary):
     sla: list[SlaClockPublic]
     events: list[EventPublic]
     ratings: list[RatingPublic]
+    transfers: list[TransferPublic] = Field(default_factory=list, description="转办记录")
+    whistles: list[WhistlePublic] = Field(default_factory=list, description="吹哨记录与报到情况")
+    extension_requests: list[ExtensionRequestPublic] = Field(default_factory=list, description="延期申请与审批")

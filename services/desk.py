@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from models.enums import DeskReason, ExtensionState, RequestStatus, Supervision
-from models.resident_request import ExtensionRequest, ResidentRequest, Whistle
+from models.enums import EXTENSION_STATE_LABELS, DeskReason, ExtensionState, RequestStatus, Supervision
+from models.org import OrgUnit
+from models.resident_request import ExtensionRequest, ResidentRequest, Transfer, Whistle
+from models.resident_request_schemas import ExtensionRequestPublic, TransferPublic, WhistlePublic
 from services.actor import Actor
 
 R = ResidentRequest
@@ -81,3 +83,46 @@ def reasons_for(
 def on_desk(session: Session, rr: ResidentRequest, actor: Actor, now: datetime) -> bool:
     found = session.exec(select(R.id).where(R.id == rr.id, clause(desk_reasons(actor, now)))).first()
     return found is not None
+
+
+def records(session: Session, rr: ResidentRequest, now: datetime) -> dict[str, list[Any]]:
+    """The desk's paper trail on one request: transfers, whistles and extension requests, oldest first."""
+    transfers = session.execute(
+        select(Transfer, OrgUnit.name)
+        .join(OrgUnit, col(OrgUnit.id) == Transfer.department_id)
+        .where(Transfer.resident_request_id == rr.id)
+        .order_by(col(Transfer.at), col(Transfer.id))
+    ).all()
+    whistles = session.execute(
+        select(Whistle, OrgUnit.name)
+        .join(OrgUnit, col(OrgUnit.id) == Whistle.department_id)
+        .where(Whistle.resident_request_id == rr.id)
+        .order_by(col(Whistle.at), col(Whistle.id))
+    ).all()
+    extensions = session.exec(
+        select(ExtensionRequest)
+        .where(ExtensionRequest.resident_request_id == rr.id)
+        .order_by(col(ExtensionRequest.at), col(ExtensionRequest.id))
+    ).all()
+    return {
+        "transfers": [
+            TransferPublic.model_validate(t.model_dump(warnings=False) | {"department_name": name})
+            for t, name in transfers
+        ],
+        "whistles": [
+            WhistlePublic.model_validate(
+                w.model_dump(warnings=False)
+                | {
+                    "department_name": name,
+                    "late": w.overdue_at is not None or (w.reported_at or now) > w.report_due_at,
+                }
+            )
+            for w, name in whistles
+        ],
+        "extension_requests": [
+            ExtensionRequestPublic.model_validate(
+                e.model_dump(warnings=False) | {"state_label": EXTENSION_STATE_LABELS[ExtensionState(e.state)]}
+            )
+            for e in extensions
+        ],
+    }

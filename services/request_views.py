@@ -238,5 +238,6 @@ def detail(session: Session, rr: ResidentRequest, actor: Actor, now: datetime) -
             "sla": _clocks(session, rr),
             "events": _events(session, rr),
             "ratings": ratings_of(session, rr),
+            **desk.records(session, rr, now),
         }
     )

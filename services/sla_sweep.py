@@ -33,9 +33,8 @@ from models.org import OrgUnit
 from models.resident_request import ResidentRequest
 from models.resident_request_schemas import ActionCommand
 from models.sla import SlaPolicy, SlaTimer
-from models.stationing import Stationing
 from models.user import User
-from services import outbox, request_actions, sla
+from services import desk_actions, outbox, request_actions, sla
 from services.actor import SYSTEM_ROLE
 from services.rules import lifecycle
 from services.rules import sla as rules
@@ -94,15 +93,12 @@ class _Batch:
         return {user_id for user_id in user_ids if self.roles.get(user_id) == Role.town_cadre}
 
     def stationed(self, rr: ResidentRequest) -> list[int]:
-        """The active stationed cadres of the village where the request is."""
+        """The village's stationed team (the stationed cadre and stationed members with accounts)."""
         place = self.unit(rr.unit_id)
         village_id = place.parent_id if place is not None and place.kind == UnitKind.grid else rr.unit_id
         key = (village_id or 0, ("stationed",))
         if key not in self.people:
-            found = self.session.exec(
-                select(Stationing.cadre_id).where(Stationing.village_id == village_id, col(Stationing.is_active))
-            ).all()
-            self.people[key] = sorted(set(found))
+            self.people[key] = desk_actions.stationed_at(self.session, village_id) if village_id else []
         return self.people[key]
 
     def users(self, unit_id: int, roles: tuple[Role, ...]) -> list[int]:

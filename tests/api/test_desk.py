@@ -101,6 +101,8 @@ async def test_whistle_lets_the_department_read_and_report_in(
     reported = await _ok(client, dept, rr, action="report_in", note="已到现场")
     assert reported["events"][-1]["data"]["late"] is False
     assert "report_in" not in reported["allowed_actions"]
+    [called] = reported["whistles"]
+    assert (called["department_name"], called["late"]) == ("镇水务站", False) and called["reported_at"]
     twice = await _act(client, dept, rr, action="report_in")
     assert twice.status_code == 409
     assert len(_told(session, cadre, "desk_report_in")) == 1
@@ -169,6 +171,11 @@ async def test_extension_requested_by_the_department_and_decided_at_the_desk(
     denied = await _ok(client, cadre, rr, action="deny_extension", note="请按期办结")
     assert datetime.fromisoformat(denied["feedback_due_at"]) == datetime.fromisoformat(asked_for)
     assert len(_told(session, dept, "desk_deny_extension")) == 1
+    assert [(e["state"], e["state_label"]) for e in denied["extension_requests"]] == [
+        ("approved", "已同意"),
+        ("denied", "未同意"),
+    ]
+    assert [t["department_name"] for t in denied["transfers"]] == ["镇水务站"]
     public = await _public_actions(client, rr)
     assert "approve_extension" in public and not {"request_extension", "deny_extension"} & set(public)
 
