@@ -105,6 +105,7 @@ class ExtensionState(StrEnum):
     pending = "pending"
     approved = "approved"
     denied = "denied"
+    lapsed = "lapsed"  # the request was answered before anyone decided
 
 
 class DeskReason(StrEnum):
@@ -171,6 +172,7 @@ EXTENSION_STATE_LABELS: dict[ExtensionState, str] = {
     ExtensionState.pending: "待审批",
     ExtensionState.approved: "已同意",
     ExtensionState.denied: "未同意",
+    ExtensionState.lapsed: "已答复，无需审批",
 }
 
 DESK_REASON_LABELS: dict[DeskReason, str] = {

@@ -192,6 +192,14 @@ def pending_extension(session: Session, rr: ResidentRequest) -> ExtensionRequest
     ).first()
 
 
+def lapse_pending_extension(session: Session, rr: ResidentRequest, now: datetime) -> None:
+    """An answer makes a waiting extension request moot; it stays on record as lapsed."""
+    pending = pending_extension(session, rr)
+    if pending is not None:
+        pending.state, pending.decided_at = ExtensionState.lapsed, now
+        session.add(pending)
+
+
 def request_extension(session: Session, rr: ResidentRequest, step: Step) -> None:
     """A handler asks for a later feedback date; the desk decides."""
     assert step.actor is not None and step.command.due_at is not None

@@ -62,9 +62,11 @@ def _new_cycle(resident_request: ResidentRequest, now: datetime) -> None:
     resident_request.closure_type = None
 
 
-def _meet_feedback(resident_request: ResidentRequest, now: datetime) -> None:
+def _meet_feedback(session: Session, resident_request: ResidentRequest, now: datetime) -> None:
+    """The resident has an answer: the feedback promise is kept, and a waiting extension request lapses."""
     if resident_request.feedback_met_at is None:
         resident_request.feedback_met_at = now
+    desk_actions.lapse_pending_extension(session, resident_request, now)
 
 
 def _dispatch(session: Session, rr: ResidentRequest, step: Step) -> None:
@@ -151,23 +153,23 @@ def _start(_: Session, rr: ResidentRequest, step: Step) -> None:
         rr.signed_at = step.now
 
 
-def _reply(_: Session, rr: ResidentRequest, step: Step) -> None:
+def _reply(session: Session, rr: ResidentRequest, step: Step) -> None:
     if step.command.closure_type == ClosureType.on_spot:
         raise Invalid("答复的办结类型应为实质解决、阶段性或程序性", field="closure_type", code="closure_type_invalid")
     rr.closure_type = step.command.closure_type
     rr.replied_at = step.now
-    _meet_feedback(rr, step.now)
+    _meet_feedback(session, rr, step.now)
 
 
-def _resolve_on_spot(_: Session, rr: ResidentRequest, step: Step) -> None:
+def _resolve_on_spot(session: Session, rr: ResidentRequest, step: Step) -> None:
     rr.closure_type = ClosureType.on_spot
     rr.closed_at = step.now
-    _meet_feedback(rr, step.now)
+    _meet_feedback(session, rr, step.now)
 
 
-def _reject(_: Session, rr: ResidentRequest, step: Step) -> None:
+def _reject(session: Session, rr: ResidentRequest, step: Step) -> None:
     rr.reject_reason = step.command.reject_reason
-    _meet_feedback(rr, step.now)
+    _meet_feedback(session, rr, step.now)
 
 
 def _extend(session: Session, rr: ResidentRequest, step: Step) -> None:

@@ -176,6 +176,12 @@ async def test_extension_requested_by_the_department_and_decided_at_the_desk(
         ("denied", "未同意"),
     ]
     assert [t["department_name"] for t in denied["transfers"]] == ["镇水务站"]
+    # A third request, overtaken by the department's answer: it lapses instead of waiting forever.
+    await _ok(client, dept, rr, action="request_extension", due_at=further, note="再申请一次")
+    await _ok(client, dept, rr, action="sign_for")
+    await _ok(client, dept, rr, action="start")
+    answered = await _ok(client, dept, rr, action="reply", closure_type="substantive", note="已修复")
+    assert answered["extension_requests"][-1]["state"] == "lapsed"
     public = await _public_actions(client, rr)
     assert "approve_extension" in public and not {"request_extension", "deny_extension"} & set(public)
 
