@@ -1,8 +1,10 @@
 // Caches the app shell so the app opens offline. /api/ is never cached: calls always go to the network.
 // Shell files are served from the cache at once and refreshed in the background (next open gets them).
-// Bump VERSION when the list of shell files changes. Also shows Web Push messages and opens them on a tap.
+// Bump VERSION when the list of shell files changes, or when files must arrive together (a module using
+// another's new export): the new worker caches the whole set at once instead of one file per refresh.
+// Also shows Web Push messages and opens them on a tap.
 
-const VERSION = 'bandeng-shell-v2';
+const VERSION = 'bandeng-shell-v3';
 const SHELL = [
   '/',
   '/app.css',

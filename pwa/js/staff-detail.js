@@ -3,8 +3,8 @@
 import { call, session } from './api.js';
 import { ratingList, unitOptions } from './resident.js';
 import {
-  LABELS, field, fill, fmtCode, fmtTime, formError, h, loading, page, select, statusBadge, submitting, toast,
-  values,
+  LABELS, field, fill, fmtCode, fmtDate, fmtTime, formError, h, loading, localDate, page, select, statusBadge,
+  submitting, toast, values,
 } from './ui.js';
 
 let unitsCache = { user: null, promise: null };
@@ -19,12 +19,30 @@ export function orgUnits() {
   return unitsCache.promise;
 }
 
-const NOTE_REQUIRED = new Set(['return', 'reopen', 'escalate', 'resolve_on_spot', 'reply']);
+const NOTE_REQUIRED = new Set([
+  'return', 'reopen', 'escalate', 'resolve_on_spot', 'reply', 'extend', 'take_over', 'supervise', 'whistle',
+  'request_extension', 'approve_extension', 'deny_extension',
+]);
 const NOTE_LABEL = {
   reply: '答复内容（会告知居民）', resolve_on_spot: '办结情况', return: '退单理由', reopen: '重办理由',
-  escalate: '上报说明',
+  escalate: '上报说明', extend: '延期理由', take_over: '接办说明（会告知原承办单位）',
+  supervise: '督办意见（发给承办单位）', whistle: '吹哨说明（告知部门做什么）', report_in: '报到情况（选填）',
+  request_extension: '延期理由', approve_extension: '审批意见（会告知申请人）',
+  deny_extension: '不同意的理由（会告知申请人）',
 };
-const DANGER = new Set(['reject', 'return', 'escalate']);
+// Shown at the top of a form whose effect is not obvious from its name.
+const HINT = {
+  take_over: '接办后由您负责办理，原承办人会收到通知；首接单位仍对诉求负责。',
+  whistle: '部门会立即收到通知，须在报到时限内报到。',
+  request_extension: '由镇街干部审批；审批前反馈期限不变。',
+  deny_extension: '反馈期限不变，承办单位须按原期限反馈。',
+};
+// What the toast says when the label does not read well after 已.
+const DONE = {
+  report_in: '已报到', request_extension: '延期申请已提交，等待审批', deny_extension: '已告知不同意延期',
+};
+// Consequential or negative: an outlined button to open, a red one to confirm.
+const DANGER = new Set(['reject', 'return', 'escalate', 'take_over', 'deny_extension']);
 
 export function detailView({ params: [id] }) {
   const body = h('div', {}, loading());
@@ -65,8 +83,28 @@ function facts(d) {
     ['办结类型', LABELS.closure[d.closure_type]],
     ['不受理原因', LABELS.reject[d.reject_reason]],
     ['办理轮次', d.cycle > 1 ? `第 ${d.cycle} 轮（居民不满意后重办）` : null],
+    ['吹哨', whistles(d.whistles || [])],
+    ['延期申请', extensionText(pendingExtension(d))],
   ].filter(([, v]) => v);
   return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+/** Each whistle: the department, its report-in deadline, and whether it has reported in. */
+function whistles(list) {
+  if (!list.length) return null;
+  return h('ul', { class: 'plain whistles' }, list.map((w) => {
+    let state = '未报到';
+    if (w.reported_at) state = w.late ? `${fmtTime(w.reported_at)} 报到（超时）` : `${fmtTime(w.reported_at)} 已报到`;
+    else if (w.late) state = '超时未报到';
+    return h('li', {}, `${w.department_name} · 须于 ${fmtTime(w.report_due_at)} 前报到 · `,
+      h('span', { class: w.late ? 'due overdue' : null }, state));
+  }));
+}
+
+const pendingExtension = (d) => (d.extension_requests || []).find((x) => x.state === 'pending');
+
+function extensionText(x) {
+  return x ? `申请延期至 ${fmtDate(x.requested_due_at)}（待审批）：${x.reason}` : null;
 }
 
 function phone(d) {
@@ -101,10 +139,10 @@ function actions(body, d, notice) {
     onclick: (e) => {
       buttons.forEach((b) => b.setAttribute('aria-expanded', String(b === e.currentTarget)));
       panel.replaceChildren(actionForm(a, d, (next, refusal) => {
-        if (!refusal) toast(`已${LABELS.action[a] || '提交'}`);
+        if (!refusal) toast(DONE[a] || `已${LABELS.action[a] || '提交'}`);
         render(body, next, refusal);
       }));
-      panel.querySelector('select, textarea, button[type="submit"]')?.focus();
+      panel.querySelector('select, input, textarea, button[type="submit"]')?.focus();
     },
   }, LABELS.action[a] || a));
   return h('section', { class: 'card' },
@@ -137,6 +175,26 @@ const choices = (labels, keys = Object.keys(labels)) => [
   { value: '', label: '请选择' }, ...keys.map((value) => ({ value, label: labels[value] })),
 ];
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A day picked in Shanghai time (sent as its last second); `after`: the earliest is the next day. */
+function dueDate(label, { required = false, after = null, hint = null } = {}) {
+  const input = h('input', {
+    id: 'act-due', name: 'due_at', type: 'date', required,
+    min: after ? localDate(Date.parse(after) + DAY_MS) : null, title: after ? '须晚于当前反馈期限' : null,
+  });
+  return field(label, input, hint);
+}
+
+const currentDue = (d) => `当前反馈期限：${fmtTime(d.feedback_due_at)}`;
+
+function reportHours() {
+  return field('报到时限（小时）', h('input', {
+    id: 'act-hours', name: 'report_within_hours', type: 'number', inputmode: 'numeric', min: '1', max: '72',
+    step: '1', value: '4', required: true, title: '1 到 72 之间的整数',
+  }), '部门须在这么多小时内报到，1 到 72 小时');
+}
+
 // Inputs each action needs besides the note (see REQUIRED_INPUTS in services/rules/lifecycle.py).
 const EXTRA = {
   reject: () => field('不予受理原因',
@@ -147,23 +205,39 @@ const EXTRA = {
   dispatch: () => unitSelect('act-unit', 'handling_unit_id', '派给哪个网格或村',
     (units) => unitOptions(units, '（村里办）')),
   transfer: () => [unitSelect('act-dept', 'department_id', '转给哪个职能部门', departments),
-    field('要求办结日期（选填）', h('input', { id: 'act-due', name: 'due_date', type: 'date' }))],
+    dueDate('要求办结日期（选填）')],
+  extend: (d) => dueDate('延期至', { required: true, after: d.feedback_due_at, hint: currentDue(d) }),
+  whistle: () => [unitSelect('act-dept', 'department_id', '向哪个职能部门吹哨', departments), reportHours()],
+  request_extension: (d) => dueDate('申请延期至', { required: true, after: d.feedback_due_at, hint: currentDue(d) }),
+  approve_extension: (d) => {
+    const asked = pendingExtension(d);
+    return dueDate('改定期限（选填）', {
+      after: d.feedback_due_at,
+      hint: asked ? `不填即按申请的 ${fmtDate(asked.requested_due_at)}` : '不填即按申请的日期',
+    });
+  },
+  deny_extension: (d) => {
+    const asked = pendingExtension(d);
+    return asked ? h('p', { class: 'hint' }, extensionText(asked)) : null;
+  },
 };
 
 function actionForm(action, d, onDone) {
   const form = h('form', { class: 'form' },
     h('h3', {}, LABELS.action[action] || action),
-    EXTRA[action] ? EXTRA[action]() : null,
+    HINT[action] ? h('p', { class: 'hint' }, HINT[action]) : null,
+    EXTRA[action] ? EXTRA[action](d) : null,
     noteField(action),
     formError(),
-    h('button', { type: 'submit', class: 'btn primary' }, `确认${LABELS.action[action] || ''}`));
+    h('button', { type: 'submit', class: DANGER.has(action) ? 'btn primary danger' : 'btn primary' },
+      `确认${LABELS.action[action] || ''}`));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const v = values(form);
     const cmd = { action, ...v };
-    for (const k of ['handling_unit_id', 'department_id']) if (cmd[k]) cmd[k] = Number(cmd[k]);
-    if (cmd.due_date) cmd.due_at = `${cmd.due_date}T23:59:59+08:00`;
-    delete cmd.due_date;
+    for (const k of ['handling_unit_id', 'department_id', 'report_within_hours']) if (cmd[k]) cmd[k] = Number(cmd[k]);
+    // A date input gives a day; the deadline is that day's last second in Shanghai time.
+    if (cmd.due_at) cmd.due_at = `${cmd.due_at}T23:59:59+08:00`;
     await submitting(form, async () => {
       try {
         onDone(await call('POST', `/requests/${d.id}/actions`, cmd));

@@ -1,28 +1,82 @@
-// Staff home: the requests I may see, filtered by status chips and "overdue", paged by next_cursor.
+// Staff home: the requests I may see — all of them, the town's 督办台 or my unit's 待办 — filtered by status
+// chips and "overdue", paged by next_cursor. Every filter lives in the hash, so a list can be bookmarked.
 
-import { call } from './api.js';
+import { call, session } from './api.js';
 import { LABELS, fmtCode, fmtTime, go, h, page, statusBadge } from './ui.js';
 
 const PAGE_SIZE = 20;
+const OPEN = ['registered', 'accepted', 'dispatched', 'in_progress'];
+const HANDLERS = new Set(['grid_member', 'grid_leader', 'village_staff', 'town_cadre', 'department_handler']);
+const REGISTRARS = new Set(['grid_member', 'grid_leader', 'village_staff', 'town_cadre']);
+
+// The lists a role may switch between. desk and inbox hold open requests only, each with its reasons.
+const VIEWS = {
+  all: { chip: '全部诉求', title: '诉求列表', empty: '暂无诉求' },
+  desk: { chip: '督办台', title: '镇街督办台', empty: '督办台上暂无需要处理的诉求' },
+  inbox: { chip: '待办', title: '本单位待办', empty: '本单位暂无待办' },
+};
+
+// Reasons that need someone now, those waiting on a decision or an answer, and plain bookkeeping.
+const REASON_TONE = {
+  escalated: 'urgent', red_card: 'urgent', overdue: 'urgent', whistle_unanswered: 'urgent',
+  extension_requested: 'wait', returned: 'wait', whistled: 'wait', to_sign: 'wait',
+  handling: 'info',
+};
+
+function offeredViews(role) {
+  return ['all', role === 'town_cadre' && 'desk', HANDLERS.has(role) && 'inbox'].filter(Boolean);
+}
+
+/** Department handlers open on 待办: only what was sent to their department reaches them anyway. */
+const inboxByDefault = (role) => role === 'department_handler';
+
+/** The list the hash asks for: desk=true, inbox=true|false (the default depends on the role), else all. */
+function viewOf(query, role) {
+  const offered = offeredViews(role);
+  if (query.get('desk') === 'true' && offered.includes('desk')) return 'desk';
+  const inbox = query.has('inbox') ? query.get('inbox') === 'true' : inboxByDefault(role);
+  return inbox && offered.includes('inbox') ? 'inbox' : 'all';
+}
+
+function hashFor({ view, status, overdue }, role) {
+  const p = new URLSearchParams();
+  if (view === 'desk') p.set('desk', 'true');
+  else if ((view === 'inbox') !== inboxByDefault(role)) p.set('inbox', String(view === 'inbox'));
+  if (status) p.set('status', status);
+  if (overdue) p.set('overdue', 'true');
+  const qs = p.toString();
+  return qs ? `/staff?${qs}` : '/staff';
+}
 
 function chip(label, pressed, onclick) {
   return h('button', { type: 'button', class: 'chip', 'aria-pressed': String(pressed), onclick }, label);
 }
 
-function filters(query) {
-  const status = query.get('status') || '';
-  const overdue = query.get('overdue') === 'true';
-  const link = (next) => {
-    const p = new URLSearchParams();
-    if (next.status) p.set('status', next.status);
-    if (next.overdue) p.set('overdue', 'true');
-    const qs = p.toString();
-    go(qs ? `/staff?${qs}` : '/staff');
-  };
-  const statuses = [['', '全部'], ...Object.entries(LABELS.status)];
-  return h('div', { class: 'chips', role: 'group', 'aria-label': '按状态筛选' },
-    statuses.map(([value, label]) => chip(label, status === value, () => link({ status: value, overdue }))),
-    chip('超期', overdue, () => link({ status, overdue: !overdue })));
+function filters(state, role) {
+  const link = (next) => go(hashFor({ ...state, ...next }, role));
+  const offered = offeredViews(role);
+  // The desk and the inbox hold open requests only: a finished status would always be empty there.
+  const statusKeys = state.view === 'all' ? Object.keys(LABELS.status) : OPEN;
+  const toView = (view) => link({ view, status: view === 'all' || OPEN.includes(state.status) ? state.status : '' });
+  return [
+    offered.length > 1
+      ? h('div', { class: 'chips views', role: 'group', 'aria-label': '选择列表' },
+        offered.map((view) => chip(VIEWS[view].chip, state.view === view, () => toView(view))))
+      : null,
+    h('div', { class: 'chips', role: 'group', 'aria-label': '按状态筛选' },
+      [['', '全部'], ...statusKeys.map((k) => [k, LABELS.status[k]])]
+        .map(([value, label]) => chip(label, state.status === value, () => link({ status: value }))),
+      chip('超期', state.overdue, () => link({ overdue: !state.overdue }))),
+  ];
+}
+
+/** Why the request is on the desk or in the inbox, as small tags (only those two lists carry reasons). */
+function reasonTags(r) {
+  const labels = r.reason_labels || [];
+  if (!labels.length) return null;
+  return h('div', { class: 'req-tags', 'aria-label': '列入原因' }, labels.map((label, i) => h('span', {
+    class: `card-flag reason-${REASON_TONE[r.reasons?.[i]] || 'info'}`,
+  }, label)));
 }
 
 export function requestCard(r) {
@@ -31,6 +85,7 @@ export function requestCard(r) {
     h('div', { class: 'req-top' },
       h('span', { class: 'mono' }, fmtCode(r.case_code)), statusBadge(r.status, r.status_label)),
     h('div', { class: 'req-meta' }, `${r.category_name} · ${r.unit_name}`),
+    reasonTags(r),
     h('p', { class: 'req-desc' }, r.description),
     h('div', { class: 'req-foot' },
       h('span', { class: r.overdue ? 'due overdue' : 'due' },
@@ -39,6 +94,10 @@ export function requestCard(r) {
 }
 
 export function listView({ query }) {
+  const role = session.user?.role;
+  const state = {
+    view: viewOf(query, role), status: query.get('status') || '', overdue: query.get('overdue') === 'true',
+  };
   const list = h('ul', { class: 'req-list', 'aria-live': 'polite' });
   const status = h('p', { class: 'muted', role: 'status' }, '加载中…');
   const more = h('button', { type: 'button', class: 'btn', hidden: true }, '加载更多');
@@ -46,8 +105,9 @@ export function listView({ query }) {
 
   async function load() {
     const p = new URLSearchParams({ limit: String(PAGE_SIZE) });
-    if (query.get('status')) p.set('status', query.get('status'));
-    if (query.get('overdue') === 'true') p.set('overdue', 'true');
+    if (state.view !== 'all') p.set(state.view, 'true');
+    if (state.status) p.set('status', state.status);
+    if (state.overdue) p.set('overdue', 'true');
     if (cursor) p.set('cursor', cursor);
     more.disabled = true;
     status.textContent = '加载中…';
@@ -55,7 +115,7 @@ export function listView({ query }) {
       const res = await call('GET', `/requests?${p}`);
       list.append(...res.items.map(requestCard));
       cursor = res.next_cursor;
-      status.textContent = list.children.length ? '' : '暂无诉求';
+      status.textContent = list.children.length ? '' : VIEWS[state.view].empty;
       more.hidden = !cursor;
     } catch (err) {
       status.textContent = err.message;
@@ -67,7 +127,9 @@ export function listView({ query }) {
 
   more.addEventListener('click', load);
   load();
-  return page('诉求列表',
-    h('a', { class: 'btn primary', href: '#/staff/new' }, '＋ 登记诉求'),
-    filters(query), list, status, more);
+  // An old session may not know its role yet: offer registering rather than hide it from those who may.
+  const mayRegister = !role || REGISTRARS.has(role);
+  return page(VIEWS[state.view].title,
+    mayRegister ? h('a', { class: 'btn primary', href: '#/staff/new' }, '＋ 登记诉求') : null,
+    filters(state, role), list, status, more);
 }

@@ -42,7 +42,15 @@ const timeFmt = new Intl.DateTimeFormat('en-GB', {
   hourCycle: 'h23',
 });
 
+// en-CA writes dates as YYYY-MM-DD, the value of an <input type="date">.
+const isoDateFmt = new Intl.DateTimeFormat('en-CA', {
+  timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit',
+});
+
 export const fmtDate = (iso) => (iso ? dateFmt.format(new Date(iso)) : '—');
+
+/** The Shanghai calendar day of an instant as YYYY-MM-DD (a date input's value). */
+export const localDate = (iso) => isoDateFmt.format(new Date(iso));
 
 /** "11月25日 17:05" in local (Shanghai) time; the year only when it is not this year. */
 export function fmtTime(iso) {
@@ -62,12 +70,19 @@ export const LABELS = {
   supervision: { normal: '', yellow: '黄牌督办', red: '红牌督办' },
   notice: {
     sla_warning: '黄牌', sla_breached: '红牌', sla_leadership: '升级督办', calendar_missing: '工作日历',
-    digest: '每日汇总',
+    digest: '每日汇总', whistle_overdue: '吹哨超时', desk_take_over: '提级接办', desk_supervise: '督办',
+    desk_whistle: '吹哨', desk_report_in: '已报到', desk_request_extension: '延期申请',
+    desk_approve_extension: '延期已同意', desk_deny_extension: '延期未同意', stationing_weekly: '驻点周报',
+    device_silent: '设备未同步', household_conflict: '住户信息冲突',
   },
   action: {
     accept: '受理', reject: '不予受理', resolve_on_spot: '当场办结', dispatch: '派单', return: '退单',
     sign_for: '签收', first_contact: '首次联系', start: '开始办理', reply: '答复', close: '办结',
-    reopen: '重办', escalate: '上报', transfer: '转办',
+    reopen: '重办', escalate: '上报', transfer: '转办', extend: '延期', rate: '评价',
+    take_over: '提级接办', supervise: '督办', whistle: '吹哨', report_in: '吹哨报到',
+    request_extension: '申请延期', approve_extension: '同意延期', deny_extension: '不同意延期',
+    sla_warning: '黄牌预警', sla_breach: '红牌超期', sla_leadership: '超期升级至镇街领导',
+    whistle_overdue: '吹哨超时未报到',
   },
   status: {
     registered: '已登记', accepted: '已受理', dispatched: '已派单', in_progress: '办理中',
@@ -133,6 +148,7 @@ function invalidMessage(el) {
   }
   if (v.tooShort) return `至少 ${el.minLength} 个字`;
   if (v.tooLong) return `最多 ${el.maxLength} 个字`;
+  if (v.rangeUnderflow || v.rangeOverflow || v.stepMismatch) return el.title || '超出允许的范围';
   return el.title ? `格式不正确：${el.title}` : '格式不正确';
 }
 

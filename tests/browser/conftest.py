@@ -96,6 +96,8 @@ def _server_env(db_path: Path) -> dict[str, str]:
         "BANDENG_ENVIRONMENT": "test",
         "BANDENG_SCHEDULER_IN_PROCESS": "false",
         "BANDENG_LOG_LEVEL": "WARNING",
+        # Every browser test logs in from 127.0.0.1; the per-address login limit is tested in tests/api.
+        "BANDENG_LOGIN_IP_LIMIT_PER_MINUTE": "1000",
         "PYTHONUNBUFFERED": "1",
     }
     return env
