@@ -21,7 +21,8 @@ from models.org import OrgUnit
 from models.resident_request import Category, ResidentRequest, RoutingRule
 from models.resident_request_schemas import ActionCommand, ResidentRequestCreate
 from models.stationing import ReceptionSession, Stationing, StationingMember
-from services import request_actions
+from models.stationing_schemas import MatterCreate
+from services import calendar, request_actions, whistle_sweep
 from services import stationing as stationing_service
 from services.actor import Actor
 from services.org import add_unit
@@ -43,6 +44,8 @@ class Demo:
     actors: dict[str, Actor] = field(default_factory=dict)
     mobiles: list[tuple[str, str, str]] = field(default_factory=list)  # (mobile, role label, who)
     categories: dict[str, int] = field(default_factory=dict)
+    stationings: dict[str, Stationing] = field(default_factory=dict)
+    last_sessions: dict[str, ReceptionSession] = field(default_factory=dict)
 
 
 def _tree(session: Session, demo: Demo) -> None:
@@ -89,6 +92,7 @@ def _accounts(session: Session, demo: Demo) -> None:
             _account(session, demo, f"v{v}g{g}member", f"网格员{v}-{g}", Role.grid_member, f"v{v}g{g}")
     for d in range(1, 4):
         _account(session, demo, f"d{d}", f"部门承办人{d}号", Role.department_handler, f"d{d}")
+    _account(session, demo, "cadre2", "驻点干部周书记", Role.town_cadre, "town")
 
 
 HOUSEHOLDS_PER_GRID = 8
@@ -154,53 +158,71 @@ def _households(session: Session, demo: Demo, now: datetime) -> int:
     return count
 
 
+# (village, cadre, weekday, every N weeks, public title, last session: held with this duty log / missed, reason)
+STATIONINGS: list[tuple[int, str, int, int, str, str, str]] = [
+    (1, "cadre", 1, 1, "镇党委委员（示例）", "held", "接待 3 人次，当场解答政策咨询 2 件，登记 1 件转水务站（示例）"),
+    (2, "cadre", 3, 1, "镇党委委员（示例）", "held", "本次无群众来访，走访困难家庭 2 户（示例）"),
+    (3, "cadre2", 4, 2, "镇党委副书记（示例）", "missed", "参加全镇防汛工作会议（示例）"),
+]
+
+
 def _stationings(session: Session, demo: Demo, now: datetime) -> int:
-    """The town cadre is stationed at all three villages (fixed weekday, time and place); last week's session
-    in 东湖村 was held with a duty log, and eight weeks of sessions lie ahead."""
-    cadre = demo.actors["cadre"]
-    today = now.astimezone(get_settings().tz).date()
+    """孙镇长 is stationed at 东湖村 and 西岭村, 周书记 at 南溪社区 (fortnightly), so a stationed cadre acting on
+    another village only through the desk can be seen. Each has its last session on record (two held with a
+    duty log, one missed) and eight weeks of sessions ahead; returns how many were generated."""
     count = 0
-    for v, weekday in ((1, 1), (2, 3), (3, 4)):
-        village = demo.units[f"v{v}"]
+    for v, cadre_key, weekday, every_weeks, title, status, text in STATIONINGS:
+        village, cadre, staff = demo.units[f"v{v}"], demo.actors[cadre_key], demo.actors[f"v{v}staff"]
         assert village.id is not None
         stationing = Stationing(
             village_id=village.id,
             cadre_id=cadre.id,
-            title="镇党委委员（示例）",
+            title=title,
             work_phone="0000-1234567",
             weekday=weekday,
             start_time=time(9, 0),
             end_time=time(11, 30),
             place=f"{village.name}党群服务中心一楼接待室",
-            every_weeks=1 if v < 3 else 2,
-            starts_on=today - timedelta(days=21),
+            every_weeks=every_weeks,
+            starts_on=calendar.local_today(now) - timedelta(days=21),
             created_at=now,
         )
         session.add(stationing)
         session.flush()
-        staff = demo.actors[f"v{v}staff"]
+        demo.stationings[f"v{v}"] = stationing
         session.add(
             StationingMember(stationing_id=stationing.id or 0, user_id=staff.id, name=staff.name, team="support")
         )
+        _last_session(session, demo, f"v{v}", status, text, now)
         count += len(stationing_service.generate(session, stationing, weeks=8, now=now))
-        if v == 1:
-            last_week = today - timedelta(days=7 - (weekday - today.weekday()) % 7 or 7)
-            session.add(
-                ReceptionSession(
-                    stationing_id=stationing.id or 0,
-                    slot_on=last_week,
-                    held_on=last_week,
-                    start_time=stationing.start_time,
-                    end_time=stationing.end_time,
-                    place=stationing.place,
-                    status="held",
-                    duty_log="接待群众 3 人次，当场解答政策咨询 2 件，登记道路积水问题 1 件（示例）",
-                    recorded_by_id=cadre.id,
-                    updated_at=now,
-                )
-            )
     session.flush()
     return count
+
+
+def _last_session(session: Session, demo: Demo, village: str, status: str, text: str, now: datetime) -> None:
+    """The stationing's latest slot before today, recorded as held (with its duty log) or missed (with a reason)."""
+    stationing = demo.stationings[village]
+    today = calendar.local_today(now)
+    slots = stationing_service.upcoming_slots(session, stationing, stationing.starts_on, today - timedelta(days=1))
+    past = [slot for slot in slots if slot.held_on < today]
+    if not past:
+        return
+    reception = ReceptionSession(
+        stationing_id=stationing.id or 0,
+        slot_on=past[-1].slot_on,
+        held_on=past[-1].held_on,
+        start_time=stationing.start_time,
+        end_time=stationing.end_time,
+        place=stationing.place,
+        status=status,
+        reason=text if status == "missed" else None,
+        duty_log=text if status == "held" else None,
+        recorded_by_id=stationing.cadre_id,
+        updated_at=now,
+    )
+    session.add(reception)
+    session.flush()
+    demo.last_sessions[village] = reception
 
 
 def _routing(session: Session, demo: Demo) -> None:
@@ -254,23 +276,95 @@ SCENARIOS: list[tuple[str, str, str, float, list[Step]]] = [
         "v3g3",
         4,
         [
-            ("cadre", "transfer", {"department": "d2", "note": "请综治办核查"}),
+            ("cadre2", "transfer", {"department": "d2", "note": "请综治办核查"}),
             ("d2", "sign_for", {}),
             ("d2", "start", {}),
             ("d2", "reply", {"closure_type": "procedural", "note": "已联系派出所加强巡查"}),
         ],
     ),
     ("养殖场异味扰民", "环境卫生", "v3g1", 9, [("v3g1member", "escalate", {"note": "网格内协调不了"})]),
+    # On the town's escalation desk: a whistle not answered in time (flagged at the end of seeding), a transfer
+    # the department returned to the town, and a request escalated grid → village → town.
+    (
+        "山塘堤坝渗水，担心汛期出险",
+        "基础设施",
+        "v2g2",
+        1,
+        [
+            ("v2staff", "accept", {}),
+            ("cadre", "whistle", {"department": "d1", "note": "请水务站到现场查看堤坝", "report_within_hours": 2}),
+        ],
+    ),
+    (
+        "菜市场门口占道经营，堵塞消防通道",
+        "其他",
+        "v3g2",
+        2,
+        [
+            ("v3staff", "accept", {}),
+            ("cadre2", "transfer", {"department": "d3", "note": "请农业农村办处理"}),
+            ("d3", "sign_for", {}),
+            ("d3", "return", {"note": "占道经营不属于本办职责，请镇里另行交办"}),
+        ],
+    ),
+    (
+        "工地夜间施工噪音扰民，多次协调无果",
+        "环境卫生",
+        "v3g3",
+        1.5,
+        [
+            ("v3g3member", "escalate", {"note": "网格内协调不了"}),
+            ("v3staff", "escalate", {"note": "涉及施工许可，请镇里协调"}),
+        ],
+    ),
+]
+
+# Matters received at 东湖村's last held session (outcome, category, description, note, steps): two answered on
+# the spot, one registered and transferred to the water station, which asked the desk for more time (pending).
+RECEIVED: list[tuple[str, str, str, str | None, list[Step]]] = [
+    ("solved_on_spot", "政策咨询", "咨询新农合缴费标准和截止时间", "当场讲解缴费标准和线上缴费渠道", []),
+    ("solved_on_spot", "政策咨询", "咨询高龄津贴申领条件", "当场说明申领条件，指导准备材料", []),
+    (
+        "registered",
+        "基础设施",
+        "村道排水沟堵塞，雨天路面积水",
+        None,
+        [
+            ("cadre", "transfer", {"department": "d1", "note": "请水务站三日内疏通"}),
+            ("d1", "sign_for", {}),
+            ("d1", "first_contact", {"note": "已电话联系居民，约定现场查看"}),
+            ("d1", "start", {}),
+            ("d1", "request_extension", {"due_in_days": 14, "note": "需挖机清淤，施工队下周才能进场，申请延期"}),
+        ],
+    ),
 ]
 
 
-def _command(demo: Demo, action: str, extra: dict[str, Any]) -> ActionCommand:
-    inputs = {k: v for k, v in extra.items() if k not in ("unit", "department")}
+def _command(demo: Demo, action: str, extra: dict[str, Any], at: datetime) -> ActionCommand:
+    """The action's inputs, with demo keys resolved: unit and department by key, due_in_days from `at`."""
+    inputs = {k: v for k, v in extra.items() if k not in ("unit", "department", "due_in_days")}
     if "unit" in extra:
         inputs["handling_unit_id"] = demo.units[extra["unit"]].id
     if "department" in extra:
         inputs["department_id"] = demo.units[extra["department"]].id
+    if "due_in_days" in extra:
+        inputs["due_at"] = at + timedelta(days=extra["due_in_days"])
     return ActionCommand(action=action, **inputs)  # type: ignore[arg-type]
+
+
+def _steps(session: Session, demo: Demo, rr: ResidentRequest, steps: list[Step], at: datetime) -> None:
+    """Each step two hours after the one before, by the same services the API calls."""
+    for i, (who, action, extra) in enumerate(steps, start=1):
+        when = at + timedelta(hours=2 * i)
+        if who == "rate":
+            request_actions.rate(session, rr, RatingLevel(action), extra.get("comment"), now=when)
+        else:
+            request_actions.act(session, rr, _command(demo, action, extra, at), actor=demo.actors[who], now=when)
+
+
+def _line(rr: ResidentRequest) -> str:
+    label = STATUS_LABELS[RequestStatus(rr.status)]
+    return f"{format_case_code(rr.case_code)}  电话后 4 位 {rr.reporter_phone_last4}  {label}  {rr.description}"
 
 
 def _play(session: Session, demo: Demo, scenario: tuple[str, str, str, float, list[Step]], now: datetime) -> str:
@@ -287,18 +381,39 @@ def _play(session: Session, demo: Demo, scenario: tuple[str, str, str, float, li
         reporter_phone=f"1390000{len(description):02d}{int(days_ago * 10) % 100:02d}",
     )
     rr = register(session, Registration(data, demo.actors[f"{grid}member"]), now=at).resident_request
-    for i, (who, action, extra) in enumerate(steps, start=1):
-        when = at + timedelta(hours=2 * i)
-        if who == "rate":
-            request_actions.rate(session, rr, RatingLevel(action), extra.get("comment"), now=when)
-        else:
-            request_actions.act(session, rr, _command(demo, action, extra), actor=demo.actors[who], now=when)
-    label = STATUS_LABELS[RequestStatus(rr.status)]
-    return f"{format_case_code(rr.case_code)}  电话后 4 位 {rr.reporter_phone_last4}  {label}  {description}"
+    _steps(session, demo, rr, steps, at)
+    return _line(rr)
+
+
+def _received(session: Session, demo: Demo) -> None:
+    """The matters of 东湖村's last held session, recorded by the stationed cadre through the stationing service."""
+    reception = demo.last_sessions.get("v1")
+    if reception is None or reception.status != "held":
+        return
+    start = datetime.combine(reception.held_on, time(9, 30), tzinfo=get_settings().tz)
+    grid = demo.units["v1g2"]
+    for n, (outcome, category, description, note, steps) in enumerate(RECEIVED, start=1):
+        at = start + timedelta(minutes=20 * n)
+        data = MatterCreate(
+            outcome=outcome,  # type: ignore[arg-type]
+            category_id=demo.categories[category],
+            description=description,
+            unit_id=grid.id,
+            reporter_name="居民（示例）",
+            reporter_phone=f"139009900{n:02d}",
+            note=note,
+        )
+        matter = stationing_service.record_matter(
+            session, demo.actors["cadre"], reception, demo.stationings["v1"], data, now=at
+        )
+        rr = session.get(ResidentRequest, matter.resident_request_id)
+        assert rr is not None
+        _steps(session, demo, rr, steps, at)
 
 
 def seed_demo(now: datetime | None = None) -> None:
     """Seed the demo town once; on a second run only print the accounts again."""
+    now = now or utc_now()
     with session_scope() as session:
         if session.exec(select(OrgUnit).where(OrgUnit.code == DISTRICT_CODE)).first() is not None:
             print("示例数据已存在，未重复生成。/ Demo data already present.")
@@ -309,11 +424,16 @@ def seed_demo(now: datetime | None = None) -> None:
         _tree(session, demo)
         _accounts(session, demo)
         _routing(session, demo)
-        lines = [_play(session, demo, scenario, now or utc_now()) for scenario in SCENARIOS]
-        households = _households(session, demo, now or utc_now())
-        _stationings(session, demo, now or utc_now())
+        # Stationings first, so every step below passes the rule that a stationed cadre acts on other
+        # villages only through the desk.
+        sessions = _stationings(session, demo, now)
+        lines = [_play(session, demo, scenario, now) for scenario in SCENARIOS]
+        _received(session, demo)
+        whistle_sweep.flag_unanswered(session, now)
+        households = _households(session, demo, now)
         count = len(session.exec(select(ResidentRequest.id)).all())
     print(f"已生成示例镇：3 个村、9 个网格、{households} 户、{len(demo.mobiles)} 个账号、{count} 件诉求。")
+    print(f"驻点直联：3 个村各有驻点干部，已排接待场次 {sessions} 场；督办台上有待批延期、吹哨超时、退回和上报的诉求。")
     print("居民可用以下案件码查询（节选）：")
     for line in lines[10:14]:
         print(f"  {line}")
@@ -325,11 +445,14 @@ def _print_accounts() -> None:
     rows = [
         ("13800000001", "admin 管理员"),
         ("13800000002", "auditor 审计员"),
-        ("13800000003", "town_cadre 驻点干部（板凳镇）"),
+        ("13800000003", "town_cadre 驻点干部（板凳镇；驻东湖村、西岭村）"),
+        ("13800000028", "town_cadre 驻点干部（板凳镇；驻南溪社区）"),
         ("13800000004", "village_staff 村干部（东湖村）"),
         ("13800000005", "grid_leader 网格长（东湖村第1网格）"),
         ("13800000006", "grid_member 网格员（东湖村第1网格）"),
         ("13800000025", "department_handler 部门承办人（镇水务站）"),
+        ("13800000026", "department_handler 部门承办人（镇综治办）"),
+        ("13800000027", "department_handler 部门承办人（镇农业农村办）"),
     ]
     for mobile, who in rows:
         print(f"  {mobile}  {who}")
