@@ -45,6 +45,26 @@ def department_for(session: Session, step: Step) -> OrgUnit:
     return unit
 
 
+_ESCALATION_KINDS = (UnitKind.grid, UnitKind.village, UnitKind.town)
+
+
+def next_escalation(session: Session, rr: ResidentRequest) -> OrgUnit | None:
+    """The unit one level above where the request stands (grid → village → town); None at the town."""
+    current = session.get(OrgUnit, rr.escalated_to_unit_id or rr.unit_id)
+    if current is None or current.kind == UnitKind.town or not current.parent_id:
+        return None
+    parent = session.get(OrgUnit, current.parent_id)
+    return parent if parent is not None and parent.kind in _ESCALATION_KINDS else None
+
+
+def handles(session: Session, rr: ResidentRequest, actor: Actor) -> bool:
+    """Handler actions belong to the handling unit or a unit above it; a department acts only on its own."""
+    if actor.role == Role.department_handler:
+        return rr.handling_unit_id == actor.unit_id
+    unit = session.get(OrgUnit, rr.handling_unit_id)
+    return unit is not None and unit.path.startswith(actor.unit_path)
+
+
 def unit_people(session: Session, unit_id: int, roles: tuple[Role, ...] | None = None) -> list[int]:
     query = select(User.id).where(User.org_unit_id == unit_id, col(User.is_active))
     if roles:
@@ -283,12 +303,17 @@ _EXTENSION_ACTIONS = frozenset({Action.request_extension, Action.approve_extensi
 def usable_actions(session: Session, rr: ResidentRequest, actor: Actor, now: datetime) -> list[Action]:
     """The table's actions for this role and status, less those this request's state rules out: a decision
     needs a pending extension request and a second request waits for it; reporting in needs a whistle to
-    the actor's department; a stationed cadre outside their reach gets none."""
+    the actor's department; handler actions need the handler; escalation stops at the town; a stationed
+    cadre outside their reach gets none."""
     allowed = lifecycle.allowed_actions(rr.status, actor.role)
     if not allowed or (actor.role == Role.town_cadre and not may_act_here(session, rr, actor, now)):
         return []
     unusable: set[Action] = set()
-    if _EXTENSION_ACTIONS & set(allowed):
+    if lifecycle.HANDLER_ACTIONS & set(allowed) and not handles(session, rr, actor):
+        unusable |= lifecycle.HANDLER_ACTIONS
+    if Action.escalate in allowed and next_escalation(session, rr) is None:
+        unusable.add(Action.escalate)
+    if _EXTENSION_ACTIONS & set(allowed) - unusable:
         pending = pending_extension(session, rr) is not None
         unusable |= {Action.request_extension} if pending else {Action.approve_extension, Action.deny_extension}
     if Action.report_in in allowed and _unanswered(session, rr, actor.unit_id) is None:

@@ -10,7 +10,6 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.enums import Action, ClosureType, RatingLevel, RequestStatus, Role, Supervision, UnitKind
-from models.org import OrgUnit
 from models.resident_request import Rating, ResidentRequest, ResidentRequestEvent, Transfer
 from models.resident_request_schemas import ActionCommand
 from models.user import User
@@ -19,11 +18,7 @@ from services.actor import RESIDENT_ROLE, Actor
 from services.errors import Conflict, Invalid, InvalidTransition, PermissionDenied
 from services.rules import lifecycle
 
-_HANDLER_ACTIONS = frozenset(
-    {Action.sign_for, Action.first_contact, Action.start, Action.reply, Action.return_, Action.request_extension}
-)
 _DISPATCH_KINDS = frozenset({UnitKind.grid, UnitKind.village, UnitKind.town})
-_ESCALATION_KINDS = (UnitKind.grid, UnitKind.village, UnitKind.town)
 
 
 @dataclass
@@ -43,13 +38,6 @@ def _invalid_transition(resident_request: ResidentRequest, action: Action, role:
         reason,
         detail={"status": resident_request.status, "action": action, "allowed_actions": allowed},
     )
-
-
-def _check_handler(session: Session, resident_request: ResidentRequest, actor: Actor) -> None:
-    """Handler actions belong to the handling unit (or a unit above it)."""
-    unit = session.get(OrgUnit, resident_request.handling_unit_id)
-    if unit is None or not unit.path.startswith(actor.unit_path):
-        raise PermissionDenied("只有承办单位可以执行此操作", code="not_handler")
 
 
 def _new_cycle(resident_request: ResidentRequest, now: datetime) -> None:
@@ -126,10 +114,8 @@ def _return(session: Session, rr: ResidentRequest, step: Step) -> None:
 
 def _escalate(session: Session, rr: ResidentRequest, step: Step) -> None:
     """One level up the chain above the place: grid → village → town; the first unit stays responsible."""
-    current = session.get(OrgUnit, rr.escalated_to_unit_id or rr.unit_id)
-    assert current is not None
-    parent = session.get(OrgUnit, current.parent_id) if current.parent_id else None
-    if parent is None or current.kind == UnitKind.town or parent.kind not in _ESCALATION_KINDS:
+    parent = desk_actions.next_escalation(session, rr)
+    if parent is None:
         _invalid_transition(rr, Action.escalate, step.actor.role if step.actor else None, "已上报至镇街，不能再上报")
     assert parent is not None
     step.data = {"to_unit_id": parent.id}
@@ -273,10 +259,8 @@ def act(
     missing = lifecycle.missing_inputs(command.action, command.model_dump())
     if missing:
         raise Invalid("缺少必填项", field=missing[0], code="missing_input")
-    if command.action in _HANDLER_ACTIONS and actor.role != Role.department_handler:
-        _check_handler(session, rr, actor)
-    elif command.action in _HANDLER_ACTIONS and rr.handling_unit_id != actor.unit_id:
-        raise PermissionDenied("只有承办部门可以执行此操作", code="not_handler")
+    if command.action in lifecycle.HANDLER_ACTIONS and not desk_actions.handles(session, rr, actor):
+        raise PermissionDenied("只有承办单位可以执行此操作", code="not_handler")
     if actor.role == Role.town_cadre and not desk_actions.may_act_here(session, rr, actor, now):
         raise PermissionDenied("该诉求不在您驻点的村，也未进入镇街督办台，请由驻点干部办理", code="outside_stationing")
     return apply(session, rr, Step(command=command, actor=actor, now=now))

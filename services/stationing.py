@@ -255,7 +255,8 @@ def attend(
         reception.held_on = data.held_on
     elif reception.held_on > calendar.local_today(now):
         raise Invalid("接待日尚未到，不能记录接待情况", field="status", code="not_yet")
-    reception.status, reception.reason = data.status, data.reason
+    # A held session keeps the reason it was moved for (the audit log has every step too).
+    reception.status, reception.reason = data.status, data.reason or reception.reason
     reception.recorded_by_id, reception.updated_at = actor.id, now
     session.add(reception)
     session.flush()

@@ -83,6 +83,9 @@ ACTION_ROLES: Mapping[Action, frozenset[Role]] = {
     A.sla_leadership: frozenset(),
 }
 
+# Actions that belong to whoever handles the request (the handling unit, a unit above it, or the department).
+HANDLER_ACTIONS = frozenset({A.sign_for, A.first_contact, A.start, A.reply, A.return_, A.request_extension})
+
 # Inputs an action cannot do without (checked before the transition is applied).
 REQUIRED_INPUTS: Mapping[Action, tuple[str, ...]] = {
     A.reject: ("reject_reason",),

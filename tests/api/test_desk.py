@@ -94,6 +94,7 @@ async def test_whistle_lets_the_department_read_and_report_in(
 
     seen = await client.get(f"/api/v1/requests/{rr.id}", headers=auth_header(dept))
     assert seen.status_code == 200 and "report_in" in seen.json()["allowed_actions"]
+    assert "request_extension" not in seen.json()["allowed_actions"]  # whistled, not handling it
     inbox = (await client.get("/api/v1/requests", params={"inbox": "true"}, headers=auth_header(dept))).json()
     assert [(i["id"], i["reasons"]) for i in inbox["items"]] == [(str(rr.id), ["whistled"])]
     assert inbox["items"][0]["reason_labels"] == ["吹哨待报到"]
@@ -239,7 +240,8 @@ async def test_a_cadre_stationed_at_village_a_acts_on_village_b_only_through_the
     # Village B escalates it to the town: now it is on the town's desk, and any town cadre may take it.
     await _ok(client, b_member, in_b, action="escalate", note="村里解决不了")
     b_staff = make_user(session, Role.village_staff, town.village_b)
-    await _ok(client, b_staff, in_b, action="escalate", note="请镇里协调")
+    at_town = await _ok(client, b_staff, in_b, action="escalate", note="请镇里协调")
+    assert "escalate" not in at_town["allowed_actions"]  # nowhere above the town to go
     desk = (await client.get("/api/v1/requests", params={"desk": "true"}, headers=auth_header(cadre))).json()
     assert [(i["id"], i["reasons"]) for i in desk["items"]] == [(str(in_b.id), ["escalated"])]
     accepted = await _ok(client, cadre, in_b, action="accept")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlmodel import Session, col, select
@@ -111,6 +111,9 @@ def test_attendance_rules_and_a_missed_session_is_counted(session: Session, town
     results = notice_board.board(session, town.village_a.id or 0, now=NOW).results
     assert (results.sessions_held, results.sessions_missed, results.attendance_rate) == (1, 1, 0.5)
     assert third.status == "scheduled"
+    later = NOW + timedelta(days=30)  # the moved day has come: held, and why it moved stays on the row
+    held = stationing.attend(session, actor, second, AttendanceInput(status="held"), now=later)
+    assert (held.status, held.reason) == ("held", "台风预警")
 
 
 def test_matters_become_reception_requests(session: Session, town: Town, cadre: User) -> None:
