@@ -25,7 +25,7 @@ if not CHROMIUM.exists():
 
 pytestmark = pytest.mark.browser
 
-# Demo accounts (bandeng/demo.py): the cadre is stationed at all three villages of 板凳镇.
+# Demo accounts (bandeng/demo.py): the cadre is stationed at 东湖村 and 西岭村 of 板凳镇.
 TOWN_CADRE = "13800000003"  # 驻点干部孙镇长, 板凳镇
 VILLAGE_STAFF = "13800000004"  # 村干部1号, 东湖村
 WATER_STATION = "13800000025"  # 部门承办人1号, 镇水务站
