@@ -11,12 +11,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from bandeng.demo_households import seed_households
 from core.clock import utc_now
-from core.crypto import get_cipher
 from core.db import session_scope
 from core.settings import get_settings
 from models.enums import STATUS_LABELS, Channel, RatingLevel, RequestStatus, Role, UnitKind
-from models.grid import Household, LedgerEnrolment, LedgerType, Visit
 from models.org import OrgUnit
 from models.resident_request import Category, ResidentRequest, RoutingRule
 from models.resident_request_schemas import ActionCommand, ResidentRequestCreate
@@ -28,7 +27,6 @@ from services.actor import Actor
 from services.org import add_unit
 from services.resident_requests import Registration, register
 from services.rules.case_code import format_case_code
-from services.sync_log import record_change
 from services.users import create_user
 
 DEMO_PASSWORD = "Bandeng-2026"
@@ -93,69 +91,6 @@ def _accounts(session: Session, demo: Demo) -> None:
     for d in range(1, 4):
         _account(session, demo, f"d{d}", f"部门承办人{d}号", Role.department_handler, f"d{d}")
     _account(session, demo, "cadre2", "驻点干部周书记", Role.town_cadre, "town")
-
-
-HOUSEHOLDS_PER_GRID = 8
-
-
-def _households(session: Session, demo: Demo, now: datetime) -> int:
-    """Households in every grid; some on a ledger, some visited recently, some never — so due-visit lists
-    have something to show."""
-    cipher = get_cipher()
-    ledgers = {t.code: t for t in session.exec(select(LedgerType)).all()}
-    count = 0
-    for v, (village_name, _) in enumerate(VILLAGES, start=1):
-        for g in range(1, 4):
-            grid, member = demo.units[f"v{v}g{g}"], demo.actors[f"v{v}g{g}member"]
-            assert grid.id is not None
-            for n in range(1, HOUSEHOLDS_PER_GRID + 1):
-                phone = cipher.seal_phone(f"1390099{v}{g}{n:02d}")
-                household = Household(
-                    grid_id=grid.id,
-                    head_name=f"户主{v}{g}{n:02d}（示例）",
-                    address_text=f"{village_name}{g}组{n}号",
-                    phone_ciphertext=phone.ciphertext,
-                    phone_index=phone.blind_index,
-                    phone_last4=phone.last4,
-                    member_count=1 + n % 4,
-                    created_by_id=member.id,
-                    created_at=now,
-                    updated_at=now,
-                )
-                session.add(household)
-                record_change(session, grid_id=grid.id, entity="household", entity_id=household.id, version=1, now=now)
-                ledger = (
-                    ledgers.get("elderly_alone")
-                    if n % 4 == 0
-                    else ledgers.get("left_behind_child")
-                    if n % 5 == 0
-                    else None
-                )
-                if ledger is not None and ledger.id is not None:
-                    session.add(
-                        LedgerEnrolment(
-                            ledger_type_id=ledger.id,
-                            household_id=household.id,
-                            attributes={},
-                            responsible_user_id=member.id,
-                            enrolled_at=now - timedelta(days=60),
-                        )
-                    )
-                if n % 3 != 0:  # every third household has never been visited
-                    visited = now - timedelta(days=n * 4)
-                    visit = Visit(
-                        grid_id=grid.id,
-                        household_id=household.id,
-                        visitor_id=member.id,
-                        notes="入户走访，了解近况（示例）",
-                        visited_at=visited,
-                        received_at=visited,
-                    )
-                    session.add(visit)
-                    record_change(session, grid_id=grid.id, entity="visit", entity_id=visit.id, version=1, now=now)
-                count += 1
-    session.flush()
-    return count
 
 
 # (village, cadre, weekday, every N weeks, public title, last session: held with this duty log / missed, reason)
@@ -430,7 +365,7 @@ def seed_demo(now: datetime | None = None) -> None:
         lines = [_play(session, demo, scenario, now) for scenario in SCENARIOS]
         _received(session, demo)
         whistle_sweep.flag_unanswered(session, now)
-        households = _households(session, demo, now)
+        households = seed_households(session, demo, [name for name, _ in VILLAGES], now)
         count = len(session.exec(select(ResidentRequest.id)).all())
     print(f"已生成示例镇：3 个村、9 个网格、{households} 户、{len(demo.mobiles)} 个账号、{count} 件诉求。")
     print(f"驻点直联：3 个村各有驻点干部，已排接待场次 {sessions} 场；督办台上有待批延期、吹哨超时、退回和上报的诉求。")
