@@ -8,12 +8,13 @@ reached: every stage crossed is on the timeline, only the highest is notified.""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, func, update
+from sqlalchemy import Engine, bindparam, func, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -23,6 +24,7 @@ from models.base import UTCDateTime
 from models.enums import (
     Action,
     NotificationChannel,
+    RequestStatus,
     Role,
     SlaClock,
     SlaStage,
@@ -30,11 +32,10 @@ from models.enums import (
     UnitKind,
 )
 from models.org import OrgUnit
-from models.resident_request import ResidentRequest
-from models.resident_request_schemas import ActionCommand
+from models.resident_request import ResidentRequest, ResidentRequestEvent
 from models.sla import SlaPolicy, SlaTimer
 from models.user import User
-from services import desk_actions, outbox, request_actions, sla
+from services import desk_actions, outbox, sla
 from services.actor import SYSTEM_ROLE
 from services.rules import lifecycle
 from services.rules import sla as rules
@@ -59,7 +60,7 @@ class SweepReport:
 
 @dataclass
 class _Batch:
-    """What one batch looks up once: units and the people to tell in them."""
+    """What one batch looks up once (units and the people to tell in them) and writes once."""
 
     session: Session
     now: datetime
@@ -68,7 +69,16 @@ class _Batch:
     people: dict[tuple[int, tuple[str, ...]], list[int]] = field(default_factory=dict)
     roles: dict[int, str] = field(default_factory=dict)
     units: dict[int, OrgUnit | None] = field(default_factory=dict)
-    outbox: list[dict[str, object]] = field(default_factory=list)  # written once, at the end of the batch
+    # Written once each, at the end of the batch: one statement per table, not one per item.
+    events: list[dict[str, object]] = field(default_factory=list)
+    changed: dict[uuid.UUID, ResidentRequest] = field(default_factory=dict)
+    outbox: list[dict[str, object]] = field(default_factory=list)
+
+    def change(self, rr: ResidentRequest, **values: object) -> None:
+        """Change the request in memory as already written: the batch's one UPDATE writes it, not a flush."""
+        for key, value in values.items():
+            set_committed_value(rr, key, value)
+        self.changed[rr.id] = rr
 
     def policy(self, policy_id: int) -> SlaPolicy:
         if policy_id not in self.policies:
@@ -159,11 +169,9 @@ def _sweep_batch(ctx: _Batch, size: int) -> tuple[int, int]:
         .where(col(SlaTimer.next_action_at) <= now)  # read again under the lock: a person may have met it
         .order_by(col(SlaTimer.next_action_at))
     ).all()
-    with session.no_autoflush:  # the batch's events and request changes go out together, at the end
-        for timer in timers:
-            _advance(ctx, requests[timer.resident_request_id], timer)
-    session.flush()
-    ctx.report.notifications += outbox.insert_rows(session, ctx.outbox)
+    for move in _move_stages(session, [_plan(ctx, timer) for timer in timers], now):
+        _advance(ctx, requests[move.timer.resident_request_id], move)
+    _write(ctx)
     ctx.report.timers += len(timers)
     return len(due), len(timers)
 
@@ -183,31 +191,77 @@ _MOVE_STAGE = (
 )
 
 
-def _advance(ctx: _Batch, rr: ResidentRequest, timer: SlaTimer) -> None:
+@dataclass
+class _Move:
+    """One due timer: the stage it was read at, the highest stage reached, and when to look at it again."""
+
+    timer: SlaTimer
+    policy: SlaPolicy
+    current: SlaStage
+    target: SlaStage
+    next_at: datetime | None
+
+
+def _plan(ctx: _Batch, timer: SlaTimer) -> _Move:
     policy = ctx.policy(timer.policy_id)
     current = SlaStage(timer.stage)
     steps = sla.steps(timer, policy)
     target = rules.reached(steps, ctx.now, current)
-    next_at = rules.next_action(steps, target)
-    params = {
-        "timer_id": timer.id,
-        "old_stage": current,
-        "new_stage": target,
-        "next_at": next_at,
-        "breached": ctx.now if target >= SlaStage.breached else None,
-        "now": ctx.now,
-    }
-    moved = ctx.session.connection().execute(_MOVE_STAGE, params)
-    if getattr(moved, "rowcount", 0) != 1 or target == current:
-        return  # another sweeper got there first, or nothing to do but look again later
+    return _Move(timer, policy, current, target, rules.next_action(steps, target))
+
+
+def _move_stages(session: Session, moves: list[_Move], now: datetime) -> list[_Move]:
+    """The moves whose compare-and-set took, all tried in one executemany. Under the request locks every one
+    takes; should one not (another writer moved that timer), undo them and try them one at a time."""
+    if not moves:
+        return []
+    rows = [
+        {"timer_id": move.timer.id, "old_stage": move.current, "new_stage": move.target, "next_at": move.next_at}
+        | {"breached": now if move.target >= SlaStage.breached else None, "now": now}
+        for move in moves
+    ]
+    connection = session.connection()
+    savepoint = connection.begin_nested()
+    if connection.execute(_MOVE_STAGE, rows).rowcount == len(rows):
+        savepoint.commit()
+        return moves
+    savepoint.rollback()
+    return [move for move, row in zip(moves, rows, strict=True) if connection.execute(_MOVE_STAGE, row).rowcount == 1]
+
+
+def _advance(ctx: _Batch, rr: ResidentRequest, move: _Move) -> None:
+    timer, current, target = move.timer, move.current, move.target
     # The row is already written; keep the loaded object in step without a second UPDATE or a reload.
     set_committed_value(timer, "stage", target)
-    set_committed_value(timer, "next_action_at", next_at)
+    set_committed_value(timer, "next_action_at", move.next_at)
+    if target == current:
+        return  # nothing to do but look again later
     ctx.report.advanced += 1
     clock = SlaClock(timer.clock)
     for stage in (s for s in SlaStage if current < s <= target):
         _mark(ctx, rr, clock, stage, timer)
-    _notify(ctx, rr, clock, target, timer, policy)
+    _notify(ctx, rr, clock, target, timer, move.policy)
+
+
+_REQUESTS = ResidentRequest.__table__  # type: ignore[attr-defined]
+_CHANGED = ("status", "supervision", "escalated_to_unit_id", "event_count", "updated_at")  # all a sweep changes
+_UPDATE_REQUEST = (
+    update(_REQUESTS)
+    .where(_REQUESTS.c.id == bindparam("request_id"))
+    .values({name: bindparam(name, type_=_REQUESTS.c[name].type) for name in _CHANGED})
+)
+_INSERT_EVENT = insert(ResidentRequestEvent.__table__)  # type: ignore[attr-defined]
+
+
+def _write(ctx: _Batch) -> None:
+    """The batch's request changes, events and notifications: one executemany each, nothing read back."""
+    connection = ctx.session.connection()
+    if ctx.changed:
+        rows = [{"request_id": rr.id} | {name: getattr(rr, name) for name in _CHANGED} for rr in ctx.changed.values()]
+        connection.execute(_UPDATE_REQUEST, rows)
+    if ctx.events:
+        connection.execute(_INSERT_EVENT, ctx.events)
+    ctx.report.notifications += outbox.insert_rows(ctx.session, ctx.outbox)
 
 
 def _next_level(ctx: _Batch, rr: ResidentRequest, stage: SlaStage) -> OrgUnit | None:
@@ -228,19 +282,38 @@ def _mark(ctx: _Batch, rr: ResidentRequest, clock: SlaClock, stage: SlaStage, ti
     if clock == SlaClock.feedback:
         card = Supervision.yellow if stage == SlaStage.warning else Supervision.red
         if _CARDS.index(card) > _CARDS.index(Supervision(rr.supervision)):
-            rr.supervision = card
+            ctx.change(rr, supervision=card)
         if stage >= SlaStage.breached:
             level = _next_level(ctx, rr, stage)
             if level is not None and level.id is not None:
-                rr.escalated_to_unit_id = level.id
+                ctx.change(rr, escalated_to_unit_id=level.id)
                 data["to_unit_id"] = level.id
     action = STAGE_ACTIONS[stage]
     if (rr.status, action) not in lifecycle.TRANSITIONS:
         return
-    note = _NOTES[(clock, stage)]
-    step = request_actions.Step(ActionCommand(action=action, note=note), None, ctx.now, data, role=SYSTEM_ROLE)
-    request_actions.apply(ctx.session, rr, step, flush=False)
+    _append_event(ctx, rr, action, _NOTES[(clock, stage)], data)
     ctx.report.events += 1
+
+
+def _append_event(ctx: _Batch, rr: ResidentRequest, action: Action, note: str, data: dict[str, object]) -> None:
+    """What `request_actions.apply` does for a sweep action (no effects; the sweep keeps the clocks), with the
+    event as a row of the batch's one INSERT instead of an ORM object each."""
+    before = RequestStatus(rr.status)
+    after = lifecycle.transition(before, action)
+    ctx.change(rr, status=after, event_count=rr.event_count + 1, updated_at=ctx.now)
+    ctx.events.append(
+        {
+            "resident_request_id": rr.id,
+            "seq": rr.event_count,
+            "action": action,
+            "from_status": before,
+            "to_status": after,
+            "actor_role": SYSTEM_ROLE,
+            "note": note,
+            "data": data,
+            "at": ctx.now,
+        }
+    )
 
 
 _NOTES = {

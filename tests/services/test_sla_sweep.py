@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, delete, func
+from sqlalchemy import Engine, delete, func, update
 from sqlmodel import Session, col, select
 
 from models.audit import AuditLog
@@ -34,7 +34,7 @@ from models.stationing import Stationing
 from models.user import User
 from services import request_actions, sla_policies
 from services.errors import Invalid, PermissionDenied
-from services.sla_sweep import SessionScope, SweepReport, sweep
+from services.sla_sweep import SessionScope, SweepReport, _Batch, _move_stages, _plan, sweep
 from tests.factories import Town, actor_of, make_resident_request, make_town, make_user, run_at_once
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -397,3 +397,35 @@ def test_a_breach_above_the_village_goes_to_its_stationed_cadre(session: Session
     run(session, DUE + timedelta(days=2, seconds=1))
     leadership = {r for r, c, k in notices(session, rr) if c == "inbox" and k == "sla_leadership"}
     assert {people.cadre.id, other.id} <= leadership  # town leadership: all of the town's cadres
+
+
+def test_two_clocks_of_one_request_in_one_batch_append_events_in_turn(session: Session, people: People) -> None:
+    rr = dispatched(session, people)
+    before = rr.event_count
+    report = run(session, DUE + timedelta(minutes=30))  # the response clock warns and breaches, so does feedback
+    assert (report.advanced, report.events) == (2, 4)
+    rr = session.get_one(ResidentRequest, rr.id, populate_existing=True)
+    seqs = session.exec(
+        select(ResidentRequestEvent.seq)
+        .where(ResidentRequestEvent.resident_request_id == rr.id)
+        .order_by(col(ResidentRequestEvent.seq))
+    ).all()
+    assert rr.event_count == before + 4 and list(seqs) == list(range(1, rr.event_count + 1))
+    assert rr.supervision == Supervision.red and rr.updated_at == DUE + timedelta(minutes=30)
+
+
+def test_a_stage_moved_meanwhile_is_left_to_whoever_moved_it(session: Session, people: People) -> None:
+    """The compare-and-set: a timer whose stage changed after the sweep read it is not moved again; the
+    others of the batch still are."""
+    first = dispatched(session, people)
+    second = dispatched(session, people, MONDAY_9AM + timedelta(minutes=1))
+    now = DUE + timedelta(hours=1)
+    moves = [_plan(_Batch(session, now, SweepReport()), timer(session, rr)) for rr in (first, second)]
+    elsewhere = MONDAY_9AM + timedelta(days=30)
+    session.execute(  # another writer, after the sweep read the stage
+        update(SlaTimer).where(col(SlaTimer.id) == moves[0].timer.id).values(stage=1, next_action_at=elsewhere)
+    )
+    assert [move.timer.id for move in _move_stages(session, moves, now)] == [moves[1].timer.id]
+    assert (timer(session, first).stage, timer(session, first).next_action_at) == (SlaStage.warning, elsewhere)
+    moved = timer(session, second)
+    assert moved.stage == SlaStage.breached and moved.breached_at == now
