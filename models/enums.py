@@ -262,3 +262,21 @@ DAY_KIND_LABELS: dict[DayKind, str] = {
 }
 
 WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")  # by date.weekday()
+
+
+class ConflictKeep(StrEnum):
+    """Which value a grid leader keeps for a household field changed both on a phone and on the server."""
+
+    server = "server"
+    client = "client"
+    other = "other"
+
+
+# Household fields an offline edit can conflict on (services/sync_households.MERGED_FIELDS).
+HOUSEHOLD_FIELD_LABELS: dict[str, str] = {
+    "head_name": "户主姓名",
+    "address_text": "地址",
+    "phone": "联系电话",
+    "member_count": "家庭人数",
+    "notes": "备注",
+}

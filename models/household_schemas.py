@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field
 from sqlmodel import SQLModel
 
+from models.enums import ConflictKeep
 from models.types import DbId, Text
 
 Phone = Annotated[Text, Field(pattern=r"^\+?[0-9 \-]{7,20}$", description="电话，加密保存，输出时打码")]
@@ -91,6 +92,51 @@ class HouseholdDetail(HouseholdPublic):
 class HouseholdPage(SQLModel):
     items: list[HouseholdPublic]
     next_cursor: str | None
+
+
+ConflictValue = str | int | None
+
+
+class HouseholdConflictPublic(SQLModel):
+    """A household field changed both on a phone and on the server: both values, phones masked."""
+
+    id: int
+    household_id: uuid.UUID
+    grid_id: int
+    grid_name: str
+    head_name: str = Field(description="户主姓名（住户当前的）")
+    address_text: str
+    field_name: str = Field(description="head_name / address_text / phone / member_count / notes")
+    field_label: str = Field(description="字段的中文名")
+    server_value: ConflictValue = Field(description="同步前服务器上的值；电话打码")
+    client_value: ConflictValue = Field(description="手机上改成的值；电话打码")
+    current_value: ConflictValue = Field(description="住户现在的值（同步时已先按手机的值写入）；电话打码")
+    op_id: uuid.UUID = Field(description="带来冲突的同步操作")
+    device_id: uuid.UUID | None = Field(description="推送该操作的手机")
+    pushed_by_id: int | None
+    pushed_by_name: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+    resolved_by_id: int | None
+
+
+class HouseholdConflictPage(SQLModel):
+    items: list[HouseholdConflictPublic]
+    next_cursor: str | None
+
+
+class ConflictResolve(SQLModel):
+    keep: ConflictKeep = Field(description="server：保留服务器的值；client：保留手机的值；other：填写其他值")
+    value: ConflictValue = Field(
+        default=None,
+        description="keep=other 时必填：新值（按住户修改的规则校验；备注、电话可传 null 清空）",
+    )
+    note: Text | None = Field(default=None, max_length=500, description="处理说明，记入审计日志")
+
+
+class ConflictResolution(SQLModel):
+    conflict: HouseholdConflictPublic
+    household: HouseholdPublic = Field(description="处理后的住户（版本已加一，手机下次同步会收到）")
 
 
 class ImportResult(SQLModel):

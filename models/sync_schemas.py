@@ -7,7 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 from sqlmodel import SQLModel
 
 from models.types import DbId, Text
@@ -116,8 +117,16 @@ class HouseholdFields(BaseModel):
     head_name: Text | None = Field(default=None, min_length=1, max_length=50)
     address_text: Text | None = Field(default=None, min_length=1, max_length=200)
     phone: Text | None = Field(default=None, pattern=r"^\+?[0-9 \-]{7,20}$")
-    member_count: int | None = Field(default=None, ge=1, le=99)
+    member_count: int | None = Field(default=None, ge=1, le=50)  # the same bounds as the REST API and CSV import
     notes: Text | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _required_fields_are_not_cleared(self) -> HouseholdFields:
+        # Omitted means "unchanged"; an explicit null clears, which only the phone and the notes allow.
+        for name in ("head_name", "address_text", "member_count"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise PydanticCustomError("required_field_cleared", "{field} 不能清空", {"field": name})
+        return self
 
 
 class ResidentFields(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -174,22 +175,37 @@ def list_page(
     )
 
 
+def lock(session: Session, household: Household) -> None:
+    """Hold the household until commit and read it again, so edits (REST, sync, resolved conflicts) take
+    turns and each sees the version the one before wrote. SQLite has a single writer already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(household, with_for_update=True)
+
+
 def update(session: Session, household: Household, data: HouseholdUpdate, *, now: datetime) -> Household:
     """Apply the given fields if `base_version` is current; a stale one is a conflict carrying the current."""
+    lock(session, household)
     if data.base_version != household.version:
         raise Conflict(
             "住户已被他人修改，请刷新后再改",
             code="stale_version",
             detail={"current_version": household.version, "base_version": data.base_version},
         )
-    changes = data.model_dump(exclude_unset=True, exclude={"base_version", "phone"})
-    for name, value in changes.items():
-        if value is not None:
-            setattr(household, name, value)
-    if "phone" in data.model_fields_set:
-        seal_phone_into(household, data.phone)
-    bump_version(session, household, now)
+    changes = data.model_dump(exclude_unset=True, exclude={"base_version"})
+    # A null leaves the field as it is, except the phone, which it clears.
+    apply_changes(session, household, {k: v for k, v in changes.items() if v is not None or k == "phone"}, now=now)
     return household
+
+
+def apply_changes(session: Session, household: Household, changes: Mapping[str, Any], *, now: datetime) -> None:
+    """Write household fields (a phone sealed, None clears it) and bump the version: every server-side edit
+    (REST, a resolved sync conflict) goes through here, so the change log records it and phones pull it."""
+    for name, value in changes.items():
+        if name == "phone":
+            seal_phone_into(household, value)
+        else:
+            setattr(household, name, value)
+    bump_version(session, household, now)
 
 
 def bump_version(session: Session, household: Household, now: datetime) -> None:

@@ -14,10 +14,10 @@ from models.grid import Household, HouseholdConflict, Resident
 from models.org import OrgUnit
 from models.sync_schemas import HouseholdFields, OpResult, OpStatus, ResidentFields, SyncOp
 from models.user import User
-from services import outbox
+from services import households, outbox
 from services.actor import Actor
 from services.errors import Conflict, Invalid
-from services.households import bump_version, seal_phone_into
+from services.households import seal_phone_into
 from services.rules.merge import merge_fields
 from services.sync_log import record_change
 from services.visits import check_grid, scoped_household
@@ -111,18 +111,14 @@ def update_household(session: Session, actor: Actor, op: SyncOp, now: datetime) 
     if data.grid_id is not None:
         raise Invalid("同步不能调整住户所属网格", field="grid_id", code="grid_change_not_allowed")
     household = scoped_household(session, actor, op.entity_id)
+    households.lock(session, household)
     client = _normalized(data.model_dump(exclude_unset=True, include=set(MERGED_FIELDS)))
     server = _current(household)
     stale = op.base_version != household.version
     base = server if not stale else _base_copy(op)
     merged = merge_fields(base, server, client)
-    for name, value in merged.applied.items():
-        if name == "phone":
-            seal_phone_into(household, value)
-        else:
-            setattr(household, name, value)
     if merged.applied:
-        bump_version(session, household, now)
+        households.apply_changes(session, household, merged.applied, now=now)
     if merged.conflicts:
         household.has_conflict = True
         for name, values in merged.conflicts.items():

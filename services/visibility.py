@@ -10,7 +10,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from models.audit import AuditLog
 from models.enums import Role
-from models.grid import Household
+from models.grid import Household, HouseholdConflict
 from models.org import OrgUnit
 from models.resident_request import ResidentRequest, Transfer, Whistle
 from models.user import User
@@ -85,4 +85,17 @@ def readable_households(actor: Actor) -> SelectOfScalar[Household]:
     query = select(Household)
     if actor.role in HOUSEHOLD_READERS and actor.unit_path:
         return query.where(col(Household.grid_id).in_(subtree_ids(actor)))
+    return query.where(false())
+
+
+# Roles that settle household sync conflicts: a grid's leader, and the village and town staff above it.
+CONFLICT_RESOLVERS = frozenset({Role.grid_leader, Role.village_staff, Role.town_cadre})
+
+
+def readable_household_conflicts(actor: Actor) -> SelectOfScalar[HouseholdConflict]:
+    """Conflicts on households of grids in the actor's subtree, for the roles that resolve them; nobody else."""
+    query = select(HouseholdConflict)
+    if actor.role in CONFLICT_RESOLVERS and actor.unit_path:
+        in_scope = select(Household.id).where(col(Household.grid_id).in_(subtree_ids(actor)))
+        return query.where(col(HouseholdConflict.household_id).in_(in_scope))
     return query.where(false())

@@ -12,6 +12,9 @@ from api.errors import described
 from core.clock import utc_now
 from models.grid import Household
 from models.household_schemas import (
+    ConflictResolution,
+    ConflictResolve,
+    HouseholdConflictPage,
     HouseholdCreate,
     HouseholdDetail,
     HouseholdPage,
@@ -23,7 +26,7 @@ from models.household_schemas import (
     ResidentUpdate,
 )
 from models.types import DbId, Text
-from services import households
+from services import household_conflicts, households
 from services.errors import Invalid
 
 router = APIRouter()
@@ -92,6 +95,45 @@ async def import_households(request: Request, grid_id: DbId, session: SessionDep
         raise Invalid("文件应为 UTF-8 编码", field="file", code="encoding_invalid") from None
     count = households.import_csv(session, actor, grid_id, text, now=utc_now())
     return ImportResult(grid_id=grid_id, imported=count)
+
+
+# Before /households/{household_id}, which would otherwise take "conflicts" for an id.
+CONFLICT_ERRORS = described(
+    s401="未登录或登录已失效",
+    s403="只有网格长、村干部和镇街干部可以处理住户冲突（forbidden）",
+    s404="冲突记录不存在或不在您的范围（conflict_not_found）",
+    s409="该冲突已处理过（already_resolved，detail 含处理时间和处理人）",
+    s422='字段错误：value 缺失、不该出现或不符合住户字段的规则（detail 中 loc 为 ["body", "value"]）',
+)
+
+
+@router.get(
+    "/households/conflicts",
+    response_model=HouseholdConflictPage,
+    responses=CONFLICT_ERRORS,
+    summary="住户同步冲突（手机与系统都改了同一字段；按 id 倒序，游标分页）",
+)
+def list_household_conflicts(
+    session: SessionDep,
+    actor: CurrentActor,
+    grid_id: DbId | None = None,
+    resolved: Annotated[bool, Query(description="false：待处理；true：已处理")] = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[Text | None, Query(max_length=20)] = None,
+) -> HouseholdConflictPage:
+    return household_conflicts.list_page(session, actor, grid_id=grid_id, resolved=resolved, limit=limit, cursor=cursor)
+
+
+@router.post(
+    "/households/conflicts/{conflict_id}/resolve",
+    response_model=ConflictResolution,
+    responses=CONFLICT_ERRORS,
+    summary="处理住户冲突：保留系统的值、手机的值或填写其他值（住户版本加一，手机同步会收到）",
+)
+def resolve_household_conflict(
+    conflict_id: DbId, body: ConflictResolve, session: SessionDep, actor: CurrentActor
+) -> ConflictResolution:
+    return household_conflicts.resolve(session, actor, conflict_id, body, now=utc_now())
 
 
 @router.get("/households/{household_id}", response_model=HouseholdDetail, responses=ERRORS, summary="住户详情与成员")

@@ -188,6 +188,17 @@ def test_a_current_base_version_applies_without_a_conflict(session: Session, mem
     assert household.phone_last4 == "1111" and not household.has_conflict
 
 
+def test_clearing_a_required_field_is_rejected_not_retried(session: Session, member: Actor, town: Town) -> None:
+    household = make_household(session, town.grid_a1)
+    cleared = household_update(household, 1, {"head_name": None, "notes": None}, None)
+    too_many = household_update(household, 1, {"member_count": 60}, None)
+    results = push(session, member, [cleared, too_many])
+    assert [r.status for r in results] == [OpStatus.rejected, OpStatus.rejected]
+    assert results[0].error is not None and results[0].error["code"] == "validation_failed"
+    session.refresh(household)
+    assert household.version == 1 and household.head_name
+
+
 def test_an_unknown_cursor_answers_resync_required(session: Session, member: Actor) -> None:
     push(session, member, [visit_op()])
     latest = session.exec(select(func.max(SyncChange.seq))).one()
