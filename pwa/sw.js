@@ -4,7 +4,7 @@
 // another's new export): the new worker caches the whole set at once instead of one file per refresh.
 // Also shows Web Push messages and opens them on a tap.
 
-const VERSION = 'bandeng-shell-v3';
+const VERSION = 'bandeng-shell-v4';
 const SHELL = [
   '/',
   '/app.css',
@@ -20,6 +20,9 @@ const SHELL = [
   '/js/staff-new.js',
   '/js/inbox.js',
   '/js/push.js',
+  '/js/store.js',
+  '/js/outbox.js',
+  '/js/visits.js',
 ];
 
 self.addEventListener('install', (event) => {

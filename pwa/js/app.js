@@ -9,6 +9,13 @@ import { detailView } from './staff-detail.js';
 import { newRequestView } from './staff-new.js';
 import { inboxLink, inboxView } from './inbox.js';
 import { turnOffPush } from './push.js';
+import {
+  canSync, forgetGridData, mine, onChange, startAutoSync, waiting,
+} from './outbox.js';
+
+/** Grid-work screens load on first use: a resident's phone never downloads them (the service worker keeps
+ * them for offline use once installed). */
+const gridWork = (name) => async (ctx) => (await import('./visits.js'))[name](ctx);
 
 const ROUTES = [
   [/^\/?$/, homeView],
@@ -20,6 +27,8 @@ const ROUTES = [
   [/^\/staff\/new$/, newRequestView, { staff: true }],
   [/^\/staff\/inbox$/, inboxView, { staff: true }],
   [/^\/staff\/r\/([0-9a-f-]{36})$/, detailView, { staff: true }],
+  [/^\/staff\/visits$/, gridWork('visitsView'), { staff: true }],
+  [/^\/staff\/visits\/new$/, gridWork('visitFormView'), { staff: true }],
 ];
 
 function parseHash() {
@@ -36,12 +45,40 @@ function render() {
     if (!m) continue;
     if (opts?.staff && !session.loggedIn) return go('/login');
     if (opts?.staff && session.user?.must_change_password && view !== passwordView) return go('/password');
-    main.replaceChildren(view({ params: m.slice(1), query }));
-    main.querySelector('h1')?.focus({ preventScroll: true });
-    window.scrollTo(0, 0);
+    const shown = view({ params: m.slice(1), query });
+    if (!(shown instanceof Promise)) return show(main, shown);
+    const ticket = ++renders;
+    shown.then((el) => ticket === renders && show(main, el))
+      .catch((err) => ticket === renders && show(main, h('p', { class: 'form-error' }, `页面未能加载：${err.message}`)));
     return undefined;
   }
   return go('/');
+}
+
+let renders = 0; // a screen still loading is dropped when another navigation came after it
+
+function show(main, el) {
+  renders += 1;
+  main.replaceChildren(el);
+  main.querySelector('h1')?.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+// The header's 走访 link shows how many visits wait on this phone: one badge, kept across header renders.
+const waitingBadge = h('span', { class: 'count', hidden: true });
+
+async function showWaiting() {
+  const n = canSync() ? waiting(await mine()).length : 0;
+  waitingBadge.textContent = String(n);
+  waitingBadge.hidden = n === 0;
+  waitingBadge.parentElement?.setAttribute('aria-label', n ? `走访，${n} 条待上传` : '走访');
+}
+onChange(() => showWaiting().catch(() => {}));
+
+function visitsLink() {
+  const link = h('a', { class: 'bar-link', href: '#/staff/visits' }, '走访', waitingBadge);
+  showWaiting().catch(() => {});
+  return link;
 }
 
 function renderHeader() {
@@ -51,8 +88,10 @@ function renderHeader() {
     bar.replaceChildren(h('a', { class: 'bar-link', href: '#/login' }, '工作人员登录'));
     return;
   }
+  const working = !user?.must_change_password;
   fill(bar,
-    user?.must_change_password ? null : inboxLink(),
+    working && canSync() ? visitsLink() : null,
+    working ? inboxLink() : null,
     h('a', { class: 'bar-link bar-name', href: '#/staff' }, user?.name || '工作台'),
     h('button', {
       type: 'button', class: 'bar-link',
@@ -60,8 +99,11 @@ function renderHeader() {
         e.currentTarget.disabled = true;
         // A shared phone must not keep receiving the previous user's messages.
         await turnOffPush().catch(() => {});
+        // Unsent visits stay on the phone under their author and go out at that account's next login.
+        const left = canSync() ? waiting(await mine()).length : 0;
+        if (canSync()) await forgetGridData().catch(() => {});
         await logout();
-        toast('已退出登录');
+        toast(left ? `已退出登录；本机还有 ${left} 条走访待上传，该账号再次登录后自动上传` : '已退出登录');
         go('/');
       },
     }, '退出'),
@@ -83,6 +125,7 @@ setHandlers({
 window.addEventListener('hashchange', render);
 watchNetwork();
 render();
+startAutoSync();
 
 if ('serviceWorker' in navigator) {
   window.addEventListener('load', () => navigator.serviceWorker.register('/sw.js').catch(() => {}));

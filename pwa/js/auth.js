@@ -1,7 +1,11 @@
 // Staff sign-in and the (sometimes forced) password change.
 
 import { ApiError, changePassword, login, session } from './api.js';
+import { SYNC_ROLES, syncNow } from './outbox.js';
 import { field, formError, go, h, page, submitting, toast } from './ui.js';
+
+/** Grid workers start on their visits; everyone else on the requests they handle. */
+const homeFor = (role) => (SYNC_ROLES.has(role) ? '/staff/visits' : '/staff');
 
 export function loginView() {
   const form = h('form', { class: 'form' },
@@ -20,7 +24,8 @@ export function loginView() {
     const mobile = form.elements.mobile.value.trim();
     const tokens = await submitting(form, () => login(mobile, form.elements.password.value));
     if (!tokens) return;
-    go(tokens.must_change_password ? '/password' : '/staff');
+    if (!tokens.must_change_password) syncNow(); // visits this account left unsent on the phone go out now
+    go(tokens.must_change_password ? '/password' : homeFor(tokens.user?.role));
   });
   return page('工作人员登录', form,
     h('p', { class: 'muted center' }, '居民无需登录，请返回', h('a', { href: '#/' }, '首页'), '查询或反映诉求。'));
@@ -54,7 +59,8 @@ export function passwordView() {
     });
     if (!done) return;
     toast('密码已修改');
-    go('/staff');
+    syncNow();
+    go(homeFor(session.user?.role));
   });
   return page(forced ? '请先修改初始密码' : '修改密码',
     forced ? h('p', { class: 'lead' }, '为了账号安全，第一次登录需要设置自己的密码。') : null,

@@ -5,6 +5,7 @@ These tests run outside the per-test transaction of tests/conftest.py: they neve
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -15,9 +16,12 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+
+from bandeng.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,6 +43,28 @@ class LiveServer:
     def cli(self, *args: str) -> str:
         """Runs `python -m bandeng ...` against the server's database; returns its output."""
         return _run([sys.executable, "-m", "bandeng", *args], self.env)
+
+    def api(self, method: str, path: str, body: object = None, token: str | None = None) -> Any:
+        """A JSON call straight to the API, to set the scene the browser then looks at."""
+        request = urllib.request.Request(f"{self.url}/api/v1{path}", method=method)
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        data = None if body is None else json.dumps(body).encode()
+        with urllib.request.urlopen(request, data=data, timeout=10) as response:
+            return json.load(response)
+
+    def token(self, mobile: str, password: str = DEMO_PASSWORD) -> str:
+        """An access token for a (demo) account, for calls the browser does not make."""
+        return str(self.api("POST", "/auth/login", {"mobile": mobile, "password": password})["access_token"])
+
+
+def sign_in(page: Page, server: LiveServer, mobile: str, password: str = DEMO_PASSWORD) -> None:
+    """Signs in through the app's login form; where it lands is for the test to check."""
+    page.goto(f"{server.url}/#/login")
+    page.get_by_label("手机号").fill(mobile)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
 
 
 PHONE: ViewportSize = {"width": 390, "height": 844}

@@ -4,10 +4,8 @@ finds it under 待办 and reports in; a village asks for more time and the cadre
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import urllib.request
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,8 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from bandeng.demo import DEMO_PASSWORD
-from tests.browser.conftest import CHROMIUM, LiveServer
+from tests.browser.conftest import CHROMIUM, LiveServer, sign_in
 
 if not CHROMIUM.exists():
     if os.environ.get("BANDENG_REQUIRE_BROWSER") == "1":
@@ -32,31 +29,16 @@ WATER_STATION = "13800000025"  # 部门承办人1号, 镇水务站
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def _api(server: LiveServer, method: str, path: str, body: object = None, token: str | None = None) -> Any:
-    """A JSON call straight to the API, to set the scene the browser then looks at."""
-    request = urllib.request.Request(f"{server.url}/api/v1{path}", method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    data = None if body is None else json.dumps(body).encode()
-    with urllib.request.urlopen(request, data=data, timeout=10) as response:
-        return json.load(response)
-
-
-def _token(server: LiveServer, mobile: str) -> str:
-    return str(_api(server, "POST", "/auth/login", {"mobile": mobile, "password": DEMO_PASSWORD})["access_token"])
-
-
 def _registered(server: LiveServer, token: str, description: str) -> dict[str, Any]:
     """A request 村干部1号 registers on a visit in 东湖村第1网格: its summary (id, case code, due date)."""
-    grid = next(u["id"] for u in _api(server, "GET", "/public/units") if u["name"] == "东湖村第1网格")
-    category = next(c["id"] for c in _api(server, "GET", "/public/categories") if c["name"] == "基础设施")
+    grid = next(u["id"] for u in server.api("GET", "/public/units") if u["name"] == "东湖村第1网格")
+    category = next(c["id"] for c in server.api("GET", "/public/categories") if c["name"] == "基础设施")
     body = {"channel": "visit", "category_id": category, "unit_id": grid, "description": description}
-    return dict(_api(server, "POST", "/requests", body, token=token))
+    return dict(server.api("POST", "/requests", body, token=token))
 
 
 def _act(server: LiveServer, token: str, request_id: str, **command: object) -> None:
-    _api(server, "POST", f"/requests/{request_id}/actions", command, token=token)
+    server.api("POST", f"/requests/{request_id}/actions", command, token=token)
 
 
 def _code(case_code: str) -> str:
@@ -74,10 +56,7 @@ def _shown(day: date) -> str:
 
 
 def _sign_in(page: Page, server: LiveServer, mobile: str) -> None:
-    page.goto(f"{server.url}/#/login")
-    page.get_by_label("手机号").fill(mobile)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, server, mobile)
     expect(page).to_have_url(re.compile(r"#/staff$"))
 
 
@@ -100,7 +79,7 @@ def _last_event(page: Page) -> Any:
 
 
 def test_the_desk_whistles_a_department_and_it_reports_in(page: Page, live_server: LiveServer) -> None:
-    staff = _token(live_server, VILLAGE_STAFF)
+    staff = live_server.token(VILLAGE_STAFF)
     rr = _registered(live_server, staff, "村口涵洞塌陷，雨天积水漫进农户家中")
     for note in ("村里修不了，需要镇上协调", "涉及水利设施，请镇街协调水务站"):
         _act(live_server, staff, rr["id"], action="escalate", note=note)  # grid → 东湖村 → 板凳镇
@@ -153,7 +132,7 @@ def test_the_desk_whistles_a_department_and_it_reports_in(page: Page, live_serve
 
 
 def test_an_extension_is_asked_for_and_approved_at_the_desk(page: Page, live_server: LiveServer) -> None:
-    staff = _token(live_server, VILLAGE_STAFF)
+    staff = live_server.token(VILLAGE_STAFF)
     rr = _registered(live_server, staff, "村小学门口的减速带被压坏，需要重新安装")
     _act(live_server, staff, rr["id"], action="accept")
     due = _local_day(rr["feedback_due_at"])

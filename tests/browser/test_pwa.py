@@ -4,18 +4,15 @@ access token is refreshed and the refresh token rotated; the app shell opens off
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from bandeng.demo import DEMO_PASSWORD
-from tests.browser.conftest import CHROMIUM, LiveServer, phone_context
+from tests.browser.conftest import CHROMIUM, LiveServer, phone_context, sign_in
 
 if not CHROMIUM.exists():
     if os.environ.get("BANDENG_REQUIRE_BROWSER") == "1":
@@ -29,42 +26,28 @@ SCREENSHOT = Path("/tmp/bandeng-staff-list.png")
 
 
 def _login(page: Page, server: LiveServer, mobile: str = VILLAGE_STAFF, password: str = DEMO_PASSWORD) -> None:
-    page.goto(f"{server.url}/#/login")
-    page.get_by_label("手机号").fill(mobile)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-
-
-def _api(server: LiveServer, method: str, path: str, body: object = None, token: str | None = None) -> Any:
-    """A JSON call straight to the API, to set the scene the browser then looks at."""
-    request = urllib.request.Request(f"{server.url}/api/v1{path}", method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    data = None if body is None else json.dumps(body).encode()
-    with urllib.request.urlopen(request, data=data, timeout=10) as response:
-        return json.load(response)
+    sign_in(page, server, mobile, password)
 
 
 def _unit_id(server: LiveServer, name: str) -> int:
-    return int(next(u["id"] for u in _api(server, "GET", "/public/units") if u["name"] == name))
+    return int(next(u["id"] for u in server.api("GET", "/public/units") if u["name"] == name))
 
 
 def _replied_request(server: LiveServer, phone: str) -> str:
     """A resident's report that 东湖村 has accepted, dispatched, handled and answered: its case code."""
     grid = _unit_id(server, "东湖村第3网格")
-    category = next(c["id"] for c in _api(server, "GET", "/public/categories") if c["name"] == "基础设施")
+    category = next(c["id"] for c in server.api("GET", "/public/categories") if c["name"] == "基础设施")
     report = {"category_id": category, "unit_id": grid, "description": "文化广场的路灯坏了两盏", "phone": phone}
-    code = str(_api(server, "POST", "/public/requests", report)["case_code"])
-    token = _api(server, "POST", "/auth/login", {"mobile": VILLAGE_STAFF, "password": DEMO_PASSWORD})["access_token"]
-    request_id = _api(server, "GET", f"/requests?q={code}", token=token)["items"][0]["id"]
+    code = str(server.api("POST", "/public/requests", report)["case_code"])
+    token = server.token(VILLAGE_STAFF)
+    request_id = server.api("GET", f"/requests?q={code}", token=token)["items"][0]["id"]
     for action in (
         {"action": "accept"},
         {"action": "dispatch", "handling_unit_id": grid},
         {"action": "start"},
         {"action": "reply", "closure_type": "substantive", "note": "已更换灯泡，请您查看"},
     ):
-        _api(server, "POST", f"/requests/{request_id}/actions", action, token=token)
+        server.api("POST", f"/requests/{request_id}/actions", action, token=token)
     return code
 
 
@@ -199,8 +182,8 @@ def test_a_refused_action_shows_the_server_message(page: Page, live_server: Live
     page.get_by_role("button", name="受理", exact=True).click()
     # Someone else accepts it first: the page still offers 受理, the server refuses it.
     request_id = page.url.rsplit("/", 1)[1]
-    token = _api(live_server, "POST", "/auth/login", {"mobile": VILLAGE_STAFF, "password": DEMO_PASSWORD})
-    _api(live_server, "POST", f"/requests/{request_id}/actions", {"action": "accept"}, token=token["access_token"])
+    staff = live_server.token(VILLAGE_STAFF)
+    live_server.api("POST", f"/requests/{request_id}/actions", {"action": "accept"}, token=staff)
     page.get_by_role("button", name="确认受理").click()
     expect(page.locator(".result-head .badge")).to_have_text("已受理")
     expect(page.get_by_role("alert").filter(has_text="不能")).to_be_visible()
@@ -226,8 +209,9 @@ def test_a_new_account_must_change_its_password_first(page: Page, live_server: L
     page.locator("#pw-new").fill("Grid-2026-mine")
     page.get_by_label("再输一次新密码").fill("Grid-2026-mine")
     page.get_by_role("button", name="修改密码").click()
-    expect(page).to_have_url(re.compile(r"#/staff$"))
-    expect(page.locator("h1")).to_have_text("诉求列表")
+    expect(page).to_have_url(re.compile(r"#/staff/visits$"))  # a grid worker starts on 走访
+    expect(page.locator("h1")).to_have_text("走访")
+    expect(page.locator(".sync-card")).not_to_contain_text("尚未同步")
 
 
 def test_an_expired_access_token_is_refreshed_and_rotated(page: Page, live_server: LiveServer) -> None:
