@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 from sqlmodel import Session, col, select
 
 from core.crypto import get_cipher, mask_phone, normalize_phone
@@ -27,6 +26,7 @@ from models.user import User
 from services import audit, households
 from services.actor import Actor
 from services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from services.rules.field_messages import problem
 from services.rules.household_conflicts import NOT_GIVEN, chosen_value
 from services.users import parse_id_cursor
 from services.visibility import CONFLICT_RESOLVERS, readable_household_conflicts
@@ -192,30 +192,8 @@ def _checked(field_name: str, value: Any) -> Any:
         parsed = HouseholdUpdate.model_validate({"base_version": 1, field_name: value})
     except ValidationError as exc:
         label = HOUSEHOLD_FIELD_LABELS[field_name]
-        raise Invalid(f"{label}{_problem(exc.errors()[0])}", field="value", code="value_invalid") from None
+        raise Invalid(f"{label}{problem(exc.errors()[0])}", field="value", code="value_invalid") from None
     return getattr(parsed, field_name)
-
-
-def _problem(error: ErrorDetails) -> str:
-    ctx = error.get("ctx") or {}
-    match error["type"]:
-        case "string_too_short" | "too_short":
-            return "不能为空"
-        case "string_too_long" | "too_long":
-            return f"不能超过 {ctx.get('max_length')} 个字"
-        case "string_pattern_mismatch":
-            return "格式不正确"
-        case "greater_than_equal":
-            return f"不能小于 {ctx.get('ge')}"
-        case "less_than_equal":
-            return f"不能大于 {ctx.get('le')}"
-        case "int_type" | "int_parsing" | "int_from_float":
-            return "应为整数"
-        case "string_type":
-            return "应为文字"
-        case "value_error":
-            return f"有误：{ctx.get('error')}"
-    return "不符合要求"
 
 
 def _open_left(session: Session, household: Household) -> bool:

@@ -38,6 +38,7 @@ from models.user import User
 from services import outbox, sync_households, visits
 from services.actor import Actor
 from services.errors import Conflict, DomainError, PermissionDenied
+from services.rules import field_messages
 from services.sync_views import changes_page
 
 VISIT_HORIZON = timedelta(days=90)  # visits older than this are not sent to phones
@@ -96,8 +97,7 @@ def _apply(
     except OperationalError:
         return _retry(op)
     except ValidationError as exc:
-        fields = {".".join(str(p) for p in err["loc"]) or "fields": err["msg"] for err in exc.errors()}
-        return _rejected(op, "validation_failed", "输入有误，请检查标出的字段", fields)
+        return _rejected(op, "validation_failed", "输入有误，请检查标出的字段", field_messages.by_path(exc.errors()))
     except DomainError as exc:
         return _rejected(op, exc.code, exc.message, _field_errors(exc.detail))
 

@@ -81,9 +81,22 @@ function refusedList(rows, households) {
       h('a', { class: 'btn', href: `#/staff/visits/new?edit=${r.op_id}` }, '修改后重新上传')))));
 }
 
-/** The server's reason, with the fields it names ("items.0.description: …"). */
+const FIELD_LABELS = {
+  household_id: '住户', place_text: '走访地点', visited_at: '走访时间', notes: '走访情况', grid_id: '网格',
+  kind: '类型', description: '内容', outcome: '处理结果', category_id: '诉求类别', reporter_phone: '居民电话',
+  id: '编号', items: '建议和困难', resident_request: '诉求',
+};
+
+/** "items.1.outcome" as a person reads it: 第 2 条 处理结果 (the path kept for a name we do not know). */
+function fieldLabel(path) {
+  const parts = path.split('.');
+  const words = parts.map((p) => (/^\d+$/.test(p) ? `第 ${Number(p) + 1} 条` : FIELD_LABELS[p]));
+  return words.every(Boolean) ? words.filter((w, i) => !(parts[i] === 'items' && i < parts.length - 1)).join(' ') : path;
+}
+
+/** The server's reason, with each field it names and what is wrong there. */
 function refusal(error) {
-  const fields = Object.entries(error?.fields || {}).map(([k, v]) => `${k}：${v}`);
+  const fields = Object.entries(error?.fields || {}).map(([k, v]) => `${fieldLabel(k)}：${v}`);
   return [error?.message || '服务器未接受这条记录', ...fields].join('；');
 }
 

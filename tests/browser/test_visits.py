@@ -158,7 +158,7 @@ def test_a_refused_visit_stays_with_its_reason_until_corrected(page: Page, live_
     )
     refused = page.locator(".req-card.sv-red")
     expect(refused).to_contain_text("村文化广场")
-    expect(refused.locator(".form-error")).to_contain_text("items.0.outcome")
+    expect(refused.locator(".form-error")).to_contain_text("第 1 条 处理结果：不是可选的值")
     expect(page.locator(".sync-card")).to_contain_text("1 条未被接收")
     [row] = _outbox(page)
     assert row["state"] == "rejected" and row["error"]["code"] == "validation_failed"
