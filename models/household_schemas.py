@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from sqlmodel import SQLModel
@@ -229,3 +229,13 @@ class Coverage(SQLModel):
     households_due_visited: int = Field(description="分子：其中期内有走访的住户")
     households_visited: int = Field(description="期内有走访的住户（含未到期的）")
     coverage: float | None = Field(description="分子 ÷ 分母；分母为 0 时为 null")
+
+
+class RevealResident(SQLModel):
+    field: Literal["phone", "id_number"] = Field(description="phone：完整电话；id_number：完整身份证号")
+    reason: Text = Field(min_length=2, max_length=500, description="查看的理由，记入审计")
+
+
+class Revealed(SQLModel):
+    field: Literal["phone", "id_number"]
+    value: str

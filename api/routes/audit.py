@@ -19,6 +19,11 @@ router = APIRouter()
 Auditor = Annotated[Actor, require_role(Role.auditor)]
 
 
+AUDIT_ACTION_EXAMPLES = (
+    "如 login、account_locked、permission_change、reveal_phone、reveal_id_number、household_conflict_resolve"
+)
+
+
 @router.get(
     "",
     response_model=AuditLogPage,
@@ -32,9 +37,7 @@ Auditor = Annotated[Actor, require_role(Role.auditor)]
 def list_audit_log(
     session: SessionDep,
     actor: Auditor,
-    action: Annotated[
-        Text | None, Query(max_length=50, description="如 login、account_locked、permission_change、reveal_phone")
-    ] = None,
+    action: Annotated[Text | None, Query(max_length=50, description=AUDIT_ACTION_EXAMPLES)] = None,
     actor_id: DbId | None = None,
     at_from: Annotated[AwareDatetime | None, Query(alias="from", description="起（含），带时区")] = None,
     at_to: Annotated[AwareDatetime | None, Query(alias="to", description="止（不含），带时区")] = None,

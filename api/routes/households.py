@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
-from api.deps import CurrentActor, SessionDep
+from api.deps import ClientIP, CurrentActor, SessionDep
 from api.errors import described
 from core.clock import utc_now
 from models.grid import Household
@@ -24,9 +24,12 @@ from models.household_schemas import (
     ResidentCreate,
     ResidentPublic,
     ResidentUpdate,
+    Revealed,
+    RevealResident,
 )
+from models.resident_request_schemas import RevealedPhone, RevealPhone
 from models.types import DbId, Text
-from services import household_conflicts, households
+from services import household_conflicts, households, phones
 from services.errors import Invalid
 
 router = APIRouter()
@@ -134,6 +137,46 @@ def resolve_household_conflict(
     conflict_id: DbId, body: ConflictResolve, session: SessionDep, actor: CurrentActor
 ) -> ConflictResolution:
     return household_conflicts.resolve(session, actor, conflict_id, body, now=utc_now())
+
+
+REVEAL_ERRORS = described(
+    s401="未登录或登录已失效",
+    s403="您的角色不能查看完整电话或身份证号（reveal_not_permitted）",
+    s404="住户或居民不存在、不在您的范围，或没有登记该项（no_phone / no_id_number）",
+    s422='理由缺失或太短（detail 中 loc 为 ["body", "reason"]）',
+)
+
+
+@router.post(
+    "/households/{household_id}/reveal-phone",
+    response_model=RevealedPhone,
+    responses=REVEAL_ERRORS,
+    summary="查看住户完整联系电话（须填理由，记入审计）",
+)
+def reveal_household_phone(
+    household: ReadableHousehold, body: RevealPhone, session: SessionDep, actor: CurrentActor, ip: ClientIP
+) -> RevealedPhone:
+    phone = phones.reveal_household_phone(session, household, actor, reason=body.reason, ip=ip, now=utc_now())
+    return RevealedPhone(phone=phone)
+
+
+@router.post(
+    "/households/{household_id}/residents/{resident_id}/reveal",
+    response_model=Revealed,
+    responses=REVEAL_ERRORS,
+    summary="查看居民完整电话或身份证号（身份证号限网格长、村干部、镇街干部；须填理由，记入审计）",
+)
+def reveal_resident(
+    household: ReadableHousehold,
+    resident_id: uuid.UUID,
+    body: RevealResident,
+    session: SessionDep,
+    actor: CurrentActor,
+    ip: ClientIP,
+) -> Revealed:
+    resident = households.get_resident(session, household, resident_id)
+    value = phones.reveal_resident(session, resident, actor, body.field, reason=body.reason, ip=ip, now=utc_now())
+    return Revealed(field=body.field, value=value)
 
 
 @router.get("/households/{household_id}", response_model=HouseholdDetail, responses=ERRORS, summary="住户详情与成员")
