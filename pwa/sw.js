@@ -4,7 +4,7 @@
 // another's new export): the new worker caches the whole set at once instead of one file per refresh.
 // Also shows Web Push messages and opens them on a tap.
 
-const VERSION = 'bandeng-shell-v4';
+const VERSION = 'bandeng-shell-v5';
 const SHELL = [
   '/',
   '/app.css',
@@ -23,6 +23,8 @@ const SHELL = [
   '/js/store.js',
   '/js/outbox.js',
   '/js/visits.js',
+  '/js/photos.js',
+  '/js/photo-picker.js',
 ];
 
 self.addEventListener('install', (event) => {

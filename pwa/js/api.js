@@ -39,14 +39,16 @@ export function setHandlers(handlers) {
   onPasswordRequired = handlers.passwordRequired || onPasswordRequired;
 }
 
-async function send(method, path, body, token) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+// A Blob body goes as it is (a photo), with its own type and any extra headers; anything else as JSON.
+async function send(method, path, body, token, extra = {}) {
+  const raw = body instanceof Blob;
+  const headers = { Accept: 'application/json', ...extra };
+  if (body !== undefined) headers['Content-Type'] = raw ? body.type : 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   let res;
   try {
     res = await fetch(BASE + path, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, body: body === undefined || raw ? body : JSON.stringify(body),
     });
   } catch {
     throw new ApiError(0, 'network', '网络不可用，请检查网络后再试');
@@ -88,10 +90,10 @@ export function pub(method, path, body) {
 }
 
 /** Staff call: refreshes the access token once on 401 token_invalid, then retries. */
-export async function call(method, path, body) {
+export async function call(method, path, body, headers = {}) {
   const stale = session.refresh;
   try {
-    return await send(method, path, body, session.access);
+    return await send(method, path, body, session.access, headers);
   } catch (err) {
     if (err.status === 403 && err.code === 'password_change_required') {
       session.requirePasswordChange();
@@ -104,7 +106,7 @@ export async function call(method, path, body) {
     } catch (refreshErr) {
       return endSession(refreshErr);
     }
-    return send(method, path, body, session.access);
+    return send(method, path, body, session.access, headers);
   }
 }
 

@@ -6,6 +6,7 @@
 // worker entered is dropped: a refused op stays, with the server's reason, until it is corrected and resent.
 
 import { call, session } from './api.js';
+import * as photos from './photos.js';
 import * as store from './store.js';
 import { uuid4 } from './ui.js';
 
@@ -54,10 +55,11 @@ export function syncStatus() {
 }
 
 /** Saves a visit on the phone (durably, before anything is sent) and tries to send it. `replaces` is the op
- * id of a refused visit this one corrects: the corrected one takes its place in the same transaction. */
-export async function saveVisit(visitId, fields, replaces = null) {
+ * id of a refused visit this one corrects: the corrected one takes its place in the same transaction.
+ * `attachments` declares the visit's photos (kept by photos.js, sent after the visit). */
+export async function saveVisit(visitId, fields, replaces = null, attachments = []) {
   const op = {
-    op_id: uuid4(), entity: 'visit', action: 'create', entity_id: visitId, fields,
+    op_id: uuid4(), entity: 'visit', action: 'create', entity_id: visitId, fields, attachments,
     client_created_at: new Date().toISOString(),
   };
   const row = {
@@ -70,13 +72,15 @@ export async function saveVisit(visitId, fields, replaces = null) {
   return row;
 }
 
-// One sync at a time, across tabs too.
+// One sync at a time, across tabs too; asked for during one, another follows it (a visit saved meanwhile).
 let running = null;
+let again = false;
 
 /** Push the outbox, then pull households and refresh the due list. Never throws: the status says what failed. */
 export function syncNow() {
   if (!canSync()) return Promise.resolve();
-  if (!running) {
+  if (running) again = true;
+  else {
     status.syncing = true;
     changed();
     const work = () => syncOnce();
@@ -89,6 +93,10 @@ export function syncNow() {
         status.syncing = false;
         running = null;
         changed();
+        if (again) {
+          again = false;
+          syncNow();
+        }
       });
   }
   return running;
@@ -96,6 +104,7 @@ export function syncNow() {
 
 async function syncOnce() {
   await push();
+  await photos.uploadPending();
   await pull();
   const [due, categories, ledgerTypes] = await Promise.all([
     call('GET', '/visits/due'), call('GET', '/categories'), call('GET', '/ledger-types'),
@@ -164,8 +173,12 @@ async function pull() {
 
 async function prune() {
   const cutoff = new Date(Date.now() - SENT_KEPT_DAYS * 86_400_000).toISOString();
-  const old = (await store.all('outbox')).filter((r) => r.state === 'sent' && r.sent_at < cutoff);
+  const rows = await store.all('outbox');
+  const unsent = new Set((await store.all('photos')).filter((p) => p.state === 'pending').map((p) => p.id));
+  const old = rows.filter((r) => r.state === 'sent' && r.sent_at < cutoff
+    && !(r.op.attachments || []).some((a) => unsent.has(a.attachment_id))); // its photos still to go
   if (old.length) await store.putMany('outbox', [], old.map((r) => r.op_id));
+  await photos.pruneOrphans(rows.filter((r) => !old.includes(r)));
 }
 
 /** At logout: the grid's households and due list leave the phone (the next login pulls them again); visits

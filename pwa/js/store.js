@@ -2,23 +2,30 @@
 //   outbox      ops waiting for the server (key op_id), each with the user who made it
 //   households  the worker's grids as the last pull left them (key id)
 //   meta        small named values: the pull cursor, the due list, categories, when we last synced
+//   photos      visit photos (key id = attachment id): the image until the server has it, then its receipt
 
 const DB = 'bandeng';
-const STORES = ['outbox', 'households', 'meta'];
+const VERSION = 2; // 2: photos
+const STORES = ['outbox', 'households', 'meta', 'photos'];
+const KEYS = { outbox: 'op_id', meta: 'key' };
 let opening = null;
 
 function open() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
-      const req = indexedDB.open(DB, 1);
+      const req = indexedDB.open(DB, VERSION);
       req.onupgradeneeded = () => {
         for (const name of STORES) {
           if (!req.result.objectStoreNames.contains(name)) {
-            req.result.createObjectStore(name, { keyPath: name === 'outbox' ? 'op_id' : name === 'meta' ? 'key' : 'id' });
+            req.result.createObjectStore(name, { keyPath: KEYS[name] || 'id' });
           }
         }
       };
-      req.onsuccess = () => resolve(req.result);
+      req.onsuccess = () => {
+        // A newer version of the app in another tab needs the database: let it upgrade, reopen on next use.
+        req.result.onversionchange = () => { req.result.close(); opening = null; };
+        resolve(req.result);
+      };
       req.onerror = () => { opening = null; reject(req.error); };
     });
   }

@@ -2,6 +2,7 @@
 // first, and what is still waiting to be sent (or was refused, with why, to correct and send again).
 
 import { session } from './api.js';
+import { photoPicker } from './photo-picker.js';
 import * as store from './store.js';
 import {
   mine, saveVisit, syncNow, syncStatus, waiting, watch,
@@ -24,14 +25,15 @@ export function visitsView() {
 
 async function renderVisits(body) {
   const uid = session.user?.id;
-  const [rows, due, households, ledgerTypes, synced] = await Promise.all([
+  const [rows, due, households, ledgerTypes, synced, pictures] = await Promise.all([
     mine(), store.getMeta(`due:${uid}`), store.all('households'), store.getMeta('ledger-types', []),
-    store.getMeta(`synced:${uid}`),
+    store.getMeta(`synced:${uid}`), store.all('photos'),
   ]);
+  const photosLeft = pictures.filter((p) => p.user_id === uid && p.state !== 'uploaded');
   const visitedHere = new Set(rows.map((r) => r.op.fields.household_id).filter(Boolean));
   const names = Object.fromEntries(ledgerTypes.map((t) => [t.code, t.name]));
   fill(body,
-    statusCard(rows, synced),
+    statusCard(rows, synced, photosLeft),
     refusedList(rows, households),
     h('h2', {}, '待走访住户'),
     due ? dueList(due, visitedHere, names) : h('p', { class: 'muted' }, '还没有待走访清单：有网络时点“立即同步”。'),
@@ -42,7 +44,7 @@ async function renderVisits(body) {
     recentList(rows, households));
 }
 
-function statusCard(rows, synced) {
+function statusCard(rows, synced, photosLeft) {
   const { syncing, error } = syncStatus();
   const left = waiting(rows);
   const refused = left.filter((r) => r.state === 'rejected').length;
@@ -51,12 +53,23 @@ function statusCard(rows, synced) {
     h('p', { class: 'big', id: 'sync-pending' },
       pending ? `待上传 ${pending} 条走访` : refused ? '没有待上传的走访' : '走访记录已全部上传'),
     refused ? h('p', { class: 'form-error' }, `${refused} 条未被接收，请修改后重新上传`) : null,
+    photoLine(photosLeft),
     h('p', { class: 'hint' }, syncing ? '正在同步…' : `上次同步：${synced ? fmtTime(synced) : '尚未同步'}`),
     error && !syncing ? h('p', { class: 'hint sync-error' }, error) : null,
     h('button', {
       type: 'button', class: 'btn primary', disabled: syncing || null,
       onclick: () => syncNow(),
     }, syncing ? '同步中…' : '立即同步'));
+}
+
+function photoLine(left) {
+  const refused = left.filter((p) => p.state === 'rejected');
+  const pending = left.length - refused.length;
+  if (!left.length) return null;
+  return h('p', { class: refused.length ? 'form-error' : 'hint', id: 'sync-photos' },
+    [pending ? `另有 ${pending} 张照片待上传` : null,
+      refused.length ? `${refused.length} 张照片未被接收：${refused[0].error?.message || ''}` : null]
+      .filter(Boolean).join('；'));
 }
 
 function householdLabel(households, id) {
@@ -157,8 +170,8 @@ export function visitFormView({ query }) {
     store.all('households'), store.getMeta('categories', []),
   ]).then(([row, households, categories]) => {
     const visit = row
-      ? { id: row.op.entity_id, fields: row.op.fields, replaces: row.op_id }
-      : { id: uuid4(), fields: { household_id: query.get('household'), items: [] }, replaces: null };
+      ? { id: row.op.entity_id, fields: row.op.fields, replaces: row.op_id, attachments: row.op.attachments || [] }
+      : { id: uuid4(), fields: { household_id: query.get('household'), items: [] }, replaces: null, attachments: [] };
     fill(body, visitForm(visit, households, categories));
   }).catch((err) => fill(body, h('p', { class: 'form-error' }, err.message)));
   return page(editing ? '修改走访记录' : '记录走访', h('p', {}, h('a', { href: '#/staff/visits' }, '← 返回走访')), body);
@@ -174,7 +187,8 @@ function visitForm(visit, households, categories) {
   const { fields } = visit;
   const household = fields.household_id ? households.find((x) => x.id === fields.household_id) : null;
   const items = h('div', { id: 'visit-items' });
-  const addItem = (item) => items.append(itemFieldset(item, categories, items));
+  const addItem = (item) => items.append(itemFieldset(item, categories));
+  const pictures = photoPicker(visit.attachments);
   const form = h('form', { class: 'form' },
     fields.household_id
       ? h('div', { class: 'card' }, h('strong', {}, household ? household.head_name : '住户'),
@@ -192,6 +206,7 @@ function visitForm(visit, households, categories) {
       id: 'visit-notes', name: 'notes', rows: '3', maxlength: '2000', value: fields.notes || '',
       placeholder: '家里情况、聊了什么',
     })),
+    pictures.el,
     h('h2', {}, '收集的建议和困难'),
     items,
     h('button', { type: 'button', class: 'btn', onclick: () => addItem(null) }, '＋ 添加一条建议或困难'),
@@ -204,7 +219,8 @@ function visitForm(visit, households, categories) {
     const btn = form.querySelector('button[type="submit"]');
     btn.disabled = true;
     try {
-      await saveVisit(visit.id, collect(form, fields), visit.replaces);
+      await pictures.ready();
+      await saveVisit(visit.id, collect(form, fields), visit.replaces, pictures.declared());
     } catch (err) {
       btn.disabled = false;
       form.querySelector('.form-error').textContent = `未能保存在本机：${err.message}`;
@@ -216,7 +232,7 @@ function visitForm(visit, households, categories) {
   return form;
 }
 
-function itemFieldset(item, categories, container) {
+function itemFieldset(item, categories) {
   const id = item?.id || uuid4();
   const rr = item?.resident_request || null;
   const requestBox = h('div', { class: 'request-box' },

@@ -5,13 +5,16 @@ visit the server refuses stays on the phone with the reason until it is correcte
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from PIL import Image
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from tests.browser.conftest import CHROMIUM, LiveServer, phone_context, sign_in
 
@@ -33,6 +36,20 @@ def _login(page: Page, server: LiveServer, mobile: str) -> None:
     expect(page.locator("#due-list .req-card").first).to_be_visible()  # the first sync brought the due list
     expect(page.locator(".sync-card")).to_contain_text("上次同步")
     expect(page.locator(".sync-card")).not_to_contain_text("尚未同步")
+
+
+def _photo(width: int, height: int) -> FilePayload:
+    """A phone-camera-sized JPEG, made here (synthetic: a gradient, no people)."""
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95)
+    return {"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": out.getvalue()}
+
+
+def _fetch(server: LiveServer, path: str, token: str) -> tuple[str, bytes]:
+    request = urllib.request.Request(f"{server.url}/api/v1{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.headers["Content-Type"], response.read()
 
 
 def _outbox(page: Page) -> list[dict[str, Any]]:
@@ -90,6 +107,8 @@ def test_a_visit_recorded_offline_is_sent_once_when_the_network_returns(
         items.nth(1).get_by_label("内容").fill("门口排水沟堵塞，下雨积水")
         items.nth(1).get_by_label("处理结果").select_option("became_request")
         items.nth(1).get_by_label("诉求类别").select_option(label="基础设施")  # categories kept from the sync
+        page.locator("#visit-photo").set_input_files([_photo(4000, 3000)])  # shrunk on the phone before it is kept
+        expect(page.locator("#visit-photos img")).to_have_count(1)
         page.screenshot(path=str(SCREENSHOTS / "bandeng-visit-form.png"), full_page=True)
         page.get_by_role("button", name="保存走访").click()
 
@@ -103,6 +122,9 @@ def test_a_visit_recorded_offline_is_sent_once_when_the_network_returns(
         [row] = _outbox(page)
         assert row["state"] == "pending" and len(row["op"]["fields"]["items"]) == 2
         visit_id = row["op"]["entity_id"]
+        [declared] = row["op"]["attachments"]
+        assert declared["mime"] == "image/jpeg" and declared["bytes"] < 1_000_000
+        expect(page.locator("#sync-photos")).to_have_text("另有 1 张照片待上传")
 
         context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
@@ -133,6 +155,9 @@ def test_a_visit_recorded_offline_is_sent_once_when_the_network_returns(
         outcomes = sorted((i["outcome"], bool(i["resident_request_id"])) for i in visit["items"])
         assert outcomes == [("became_request", True), ("solved_on_spot", False)]
         request_id = next(i["resident_request_id"] for i in visit["items"] if i["resident_request_id"])
+        mime, image = _fetch(live_server, f"/attachments/{declared['attachment_id']}", token)
+        assert mime == "image/jpeg" and max(Image.open(io.BytesIO(image)).size) == 1600
+        expect(page.locator("#sync-photos")).to_have_count(0)  # the photo left the phone's queue
         registered = live_server.api("GET", f"/requests/{request_id}", token=token)
         assert registered["channel"] == "visit" and registered["description"] == "门口排水沟堵塞，下雨积水"
         assert errors == [], errors
