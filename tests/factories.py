@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlmodel import Session
 
@@ -157,3 +158,17 @@ def run_at_once(count: int, work: Callable[[], None]) -> list[BaseException]:
     for thread in threads:
         thread.join(timeout=60)
     return errors
+
+
+def stationing_body(town: Town, cadre: User, **extra: Any) -> dict[str, Any]:
+    """A POST /stationings body: the cadre at village A, Tuesdays 09:00–11:30, weekly; `extra` overrides."""
+    return {
+        "village_id": town.village_a.id,
+        "cadre_id": cadre.id,
+        "title": "镇党委委员",
+        "work_phone": "0757-86281234",
+        "weekday": 1,
+        "start_time": "09:00",
+        "end_time": "11:30",
+        "place": "甲村党群服务中心",
+    } | extra

@@ -21,7 +21,7 @@ from services import stationing_summary
 from services.calendar import local_today
 from services.rules.case_code import format_case_code
 from services.rules.sla import end_of_day
-from tests.factories import Town, auth_header, category_id, make_town, make_user
+from tests.factories import Town, auth_header, category_id, make_town, make_user, stationing_body
 
 API = "/api/v1"
 PHONE = "13912345678"
@@ -46,17 +46,7 @@ async def _act(client: httpx.AsyncClient, user: User, request_id: str, **body: A
 
 async def _arrange(client: httpx.AsyncClient, town: Town, cadre: User) -> tuple[int, list[dict[str, Any]]]:
     """The stationing of village A and its generated sessions (what the demo data already has)."""
-    body = {
-        "village_id": town.village_a.id,
-        "cadre_id": cadre.id,
-        "title": "镇党委委员",
-        "work_phone": "0757-86281234",
-        "weekday": 1,
-        "start_time": "09:00",
-        "end_time": "11:30",
-        "place": "甲村党群服务中心",
-        "starts_on": (local_today(utc_now()) - timedelta(days=21)).isoformat(),
-    }
+    body = stationing_body(town, cadre, starts_on=(local_today(utc_now()) - timedelta(days=21)).isoformat())
     stationing = await _ok(client, "POST", "/stationings", cadre, json=body)
     url = f"/stationings/{stationing['id']}/sessions/generate"
     generated = await _ok(client, "POST", url, cadre, json={"weeks": 4})

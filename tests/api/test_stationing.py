@@ -15,7 +15,7 @@ from models.enums import Role
 from models.stationing import ReceptionSession
 from models.user import User
 from services.calendar import local_today
-from tests.factories import Town, auth_header, category_id, make_town, make_user
+from tests.factories import Town, auth_header, category_id, make_town, make_user, stationing_body
 
 BASE = "/api/v1/stationings"
 
@@ -31,18 +31,8 @@ def cadre(session: Session, town: Town) -> User:
 
 
 def _body(town: Town, cadre: User, **extra: Any) -> dict[str, Any]:
-    return {
-        "village_id": town.village_a.id,
-        "cadre_id": cadre.id,
-        "title": "镇党委委员",
-        "work_phone": "0757-86281234",
-        "weekday": 1,
-        "start_time": "14:30",
-        "end_time": "17:30",
-        "place": "甲村村委会",
-        "every_weeks": 2,
-        "starts_on": "2026-01-06",
-    } | extra
+    fortnightly = {"start_time": "14:30", "end_time": "17:30", "place": "甲村村委会", "every_weeks": 2}
+    return stationing_body(town, cadre, **fortnightly, starts_on="2026-01-06") | extra
 
 
 async def _create(client: httpx.AsyncClient, town: Town, cadre: User) -> dict[str, Any]:

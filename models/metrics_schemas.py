@@ -1,0 +1,47 @@
+"""API schemas of the work's measures: each a numerator over an explicit denominator, per unit and period."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+from sqlmodel import SQLModel
+
+from models.enums import UnitKind
+
+# key: (label, what is counted over what) — the order is the order they are shown in.
+METRICS: dict[str, tuple[str, str]] = {
+    "response_rate": ("响应率", "期内到期的响应时限中按时签收并首次联系的 ÷ 期内到期（已签收联系或已超时）的"),
+    "on_time_feedback_rate": ("按时反馈率", "期内到期的反馈时限中按时答复的 ÷ 期内到期（已答复或已超时）的"),
+    "handling_rate": ("办结率", "期内登记并受理的诉求中当场办结、已答复或已办结的 ÷ 期内登记并受理的"),
+    "on_spot_rate": ("当场办结率", "期内登记并受理的诉求中当场办结的 ÷ 期内登记并受理的"),
+    "satisfaction_rate": ("满意率", "期内评价中满意与基本满意的 ÷ 期内全部评价"),
+    "strict_satisfaction_rate": ("满意率（仅满意）", "期内评价中满意的 ÷ 期内全部评价"),
+    "reopen_rate": ("重办率", "期内登记并答复过的诉求中因不满意重办的 ÷ 期内登记并答复过的"),
+    "extension_rate": ("延期率", "期内登记并受理的诉求中获准延期的 ÷ 期内登记并受理的"),
+    "visit_coverage": ("走访覆盖率", "期内应走访的住户中期内走访到的 ÷ 期内应走访的住户"),
+    "attendance_rate": ("驻点接待率", "期内驻点接待日中如期接待的 ÷ 期内已到的接待日（未记录的按未接待计）"),
+}
+
+
+class MetricValue(SQLModel):
+    numerator: int = Field(description="分子")
+    denominator: int = Field(description="分母")
+    rate: float | None = Field(description="分子 ÷ 分母，保留四位小数；分母为 0 时为 null（不是 0%）")
+    label: str
+    definition: str = Field(description="分子与分母各数什么")
+
+
+class UnitMetrics(SQLModel):
+    unit_id: int
+    unit_name: str
+    unit_kind: UnitKind
+    metrics: dict[str, MetricValue] = Field(description="键见 METRICS：response_rate、on_time_feedback_rate……")
+
+
+class MetricsReport(SQLModel):
+    period_from: datetime
+    period_to: datetime
+    computed_at: datetime = Field(description="计算时间：尚未到期的时限、尚未到来的接待日不计入")
+    unit: UnitMetrics
+    children: list[UnitMetrics] = Field(description="下一级单位（村、网格、部门），供排名比较；部门没有下级")
