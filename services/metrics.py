@@ -1,14 +1,17 @@
 """The work's measures for one unit and period, with the units one level below it for comparison. A tree
 unit (town, village, grid) counts the requests located in its subtree; a department those transferred to it
-or in its hands. Rows are read here; services/rules/metrics.py decides what counts."""
+or in its hands. Each fact is read once for the whole report, grouped and counted per leaf unit in SQL, and
+shared out to the unit and the child above the leaf; services/rules/metrics.py decides what counts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, func, literal, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -41,12 +44,21 @@ def report(session: Session, actor: Actor, unit_id: int, period: Period) -> Metr
     """The unit's measures and its children's, for a unit in the actor's reach (404 otherwise, fail closed)."""
     unit = _in_reach(session, actor, unit_id)
     children = [] if unit.kind == UnitKind.department else _children(session, unit)
+    tree = [c for c in children if c.kind != UnitKind.department]
+    facts = _Facts.for_tree(session, unit, tree) if unit.kind != UnitKind.department else _Facts.alone(unit)
+    facts.read(session, actor, unit, period)
+    measured = {unit.id: _unit_metrics(unit, facts.ratios(unit))}
+    measured |= {c.id: _unit_metrics(c, facts.ratios(c)) for c in tree}
+    for department in (c for c in children if c.kind == UnitKind.department):
+        alone = _Facts.alone(department)
+        alone.read(session, actor, department, period)
+        measured[department.id] = _unit_metrics(department, alone.ratios(department))
     return MetricsReport(
         period_from=period.start,
         period_to=period.end,
         computed_at=period.now,
-        unit=_measure(session, actor, unit, period),
-        children=[_measure(session, actor, child, period) for child in children],
+        unit=measured[unit.id],
+        children=[measured[c.id] for c in children],
     )
 
 
@@ -67,29 +79,98 @@ def _children(session: Session, unit: OrgUnit) -> list[OrgUnit]:
     return list(rows.all())
 
 
-def _measure(session: Session, actor: Actor, unit: OrgUnit, period: Period) -> UnitMetrics:
-    scope = _request_scope(unit)
-    feedback, response = _clocks(session, scope, period)
-    figures = rules.request_figures(_request_rows(session, scope, period))
-    broad, strict = rules.satisfaction(_ratings(session, scope, period))
-    ratios = {
-        "response_rate": response,
-        "on_time_feedback_rate": feedback,
-        "handling_rate": figures.handling,
-        "on_spot_rate": figures.on_spot,
-        "satisfaction_rate": broad,
-        "strict_satisfaction_rate": strict,
-        "reopen_rate": figures.reopen,
-        "extension_rate": figures.extension,
-        "visit_coverage": _coverage(session, actor, unit, period),
-        "attendance_rate": _attendance(session, unit, period),
-    }
+def _subtree(unit: OrgUnit) -> Any:
+    return select(OrgUnit.id).where(col(OrgUnit.path).startswith(unit.path))
+
+
+Scope = tuple[ColumnElement[bool], Any]  # which requests, and the column naming each one's leaf unit
+
+
+def _scope(unit: OrgUnit) -> Scope:
+    """Which requests are the unit's, and the column naming the leaf each one counts under: located in its
+    subtree (by the unit it is located in), or for a department, sent to or held by it (all under it)."""
+    if unit.kind == UnitKind.department:
+        sent = select(Transfer.resident_request_id).where(Transfer.department_id == unit.id)
+        scope = or_(col(ResidentRequest.id).in_(sent), col(ResidentRequest.handling_unit_id) == unit.id)
+        return scope, literal(unit.id)
+    located = col(ResidentRequest.unit_id)
+    return located.in_(_subtree(unit)), located
+
+
+@dataclass
+class _Facts:
+    """Grouped facts per report unit: which report units a leaf counts for, and the groups read so far."""
+
+    tree: bool
+    owners: Callable[[Any], list[int]]  # leaf unit id -> the report units it counts for
+    groups: dict[str, dict[int, list[Any]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+
+    @classmethod
+    def for_tree(cls, session: Session, unit: OrgUnit, children: list[OrgUnit]) -> _Facts:
+        """A leaf counts for the unit and for the child whose subtree holds it."""
+        assert unit.id is not None
+        child_ids = {c.id for c in children}
+        owners: dict[int, list[int]] = {}
+        units = select(col(OrgUnit.id), col(OrgUnit.path)).where(col(OrgUnit.path).startswith(unit.path))
+        for leaf_id, path in session.exec(units):
+            assert leaf_id is not None
+            below = path[len(unit.path) :].split("/")[0]
+            child = int(below) if below.isdigit() and int(below) in child_ids else None
+            owners[leaf_id] = [unit.id] + ([child] if child is not None else [])
+        return cls(True, lambda leaf: owners.get(leaf, []))
+
+    @classmethod
+    def alone(cls, unit: OrgUnit) -> _Facts:
+        assert unit.id is not None
+        unit_id = unit.id
+        return cls(False, lambda _: [unit_id])
+
+    def add(self, kind: str, rows: Iterable[Any]) -> None:
+        for leaf, *group in rows:
+            for owner in self.owners(leaf):
+                self.groups[kind][owner].append(tuple(group))
+
+    def read(self, session: Session, actor: Actor, unit: OrgUnit, period: Period) -> None:
+        scope = _scope(unit)
+        self.add("clock", _clock_rows(session, scope, period))
+        self.add("request", _request_rows(session, scope, period))
+        self.add("rating", _rating_rows(session, scope, period))
+        if self.tree:
+            self.add("session", _session_rows(session, unit, period))
+            self.add("coverage", _coverage_rows(session, actor, unit, period))
+
+    def ratios(self, unit: OrgUnit) -> dict[str, rules.Ratio]:
+        assert unit.id is not None
+        groups = {kind: by_owner.get(unit.id, []) for kind, by_owner in self.groups.items()}
+        clocks = groups.get("clock", [])
+        figures = rules.request_figures(
+            (rules.RequestRow(RequestStatus(s), ClosureType(c) if c else None, cycle, bool(rep), bool(ext)), n)
+            for s, c, cycle, rep, ext, n in groups.get("request", [])
+        )
+        broad, strict = rules.satisfaction((RatingLevel(level), n) for level, n in groups.get("rating", []))
+        coverage = groups.get("coverage", [])
+        return {
+            "response_rate": _clock(clocks, SlaClock.response),
+            "on_time_feedback_rate": _clock(clocks, SlaClock.feedback),
+            "handling_rate": figures.handling,
+            "on_spot_rate": figures.on_spot,
+            "satisfaction_rate": broad,
+            "strict_satisfaction_rate": strict,
+            "reopen_rate": figures.reopen,
+            "extension_rate": figures.extension,
+            "visit_coverage": rules.Ratio(sum(v for _, v in coverage), sum(d for d, _ in coverage)),
+            "attendance_rate": rules.attendance((s, bool(p), n) for s, p, n in groups.get("session", [])),
+        }
+
+
+def _clock(groups: list[Any], clock: SlaClock) -> rules.Ratio:
+    return rules.clock_ratio((bool(m), bool(by), bool(past), n) for c, m, by, past, n in groups if c == clock)
+
+
+def _unit_metrics(unit: OrgUnit, ratios: dict[str, rules.Ratio]) -> UnitMetrics:
     assert unit.id is not None
     return UnitMetrics(
-        unit_id=unit.id,
-        unit_name=unit.name,
-        unit_kind=unit.kind,
-        metrics={key: _value(key, ratios[key]) for key in METRICS},
+        unit_id=unit.id, unit_name=unit.name, unit_kind=unit.kind, metrics={k: _value(k, ratios[k]) for k in METRICS}
     )
 
 
@@ -100,87 +181,84 @@ def _value(key: str, ratio: rules.Ratio) -> MetricValue:
     )
 
 
-def _subtree(unit: OrgUnit) -> Any:
-    return select(OrgUnit.id).where(col(OrgUnit.path).startswith(unit.path))
+def _grouped(session: Session, *columns: Any, where: Iterable[ColumnElement[bool]], join: Any = None) -> Any:
+    """SELECT columns…, COUNT(*) … GROUP BY columns: a handful of rows however many requests there are."""
+    query = sa_select(*columns, func.count())
+    if join is not None:
+        query = query.select_from(join[0]).join(*join[1:])
+    return session.execute(query.where(*where).group_by(*columns)).all()
 
 
-def _request_scope(unit: OrgUnit) -> ColumnElement[bool]:
-    """Which requests are the unit's: located in its subtree, or for a department, sent to or held by it."""
-    if unit.kind == UnitKind.department:
-        sent = select(Transfer.resident_request_id).where(Transfer.department_id == unit.id)
-        return or_(col(ResidentRequest.id).in_(sent), col(ResidentRequest.handling_unit_id) == unit.id)
-    return col(ResidentRequest.unit_id).in_(_subtree(unit))
-
-
-def _clocks(session: Session, scope: ColumnElement[bool], period: Period) -> tuple[rules.Ratio, rules.Ratio]:
-    rows = session.exec(
-        select(SlaTimer.clock, SlaTimer.due_at, SlaTimer.met_at)
-        .join(ResidentRequest, col(ResidentRequest.id) == col(SlaTimer.resident_request_id))
-        .where(scope, col(SlaTimer.due_at) >= period.start, col(SlaTimer.due_at) < period.end)
-    ).all()
-    by_clock: dict[str, list[tuple[datetime, datetime | None]]] = {SlaClock.feedback: [], SlaClock.response: []}
-    for clock, due_at, met_at in rows:
-        by_clock.setdefault(clock, []).append((due_at, met_at))
-    return (
-        rules.clock_ratio(by_clock[SlaClock.feedback], period.now),
-        rules.clock_ratio(by_clock[SlaClock.response], period.now),
+def _clock_rows(session: Session, scope: Scope, period: Period) -> Any:
+    met, due = col(SlaTimer.met_at), col(SlaTimer.due_at)
+    return _grouped(
+        session,
+        scope[1],
+        col(SlaTimer.clock),
+        met.is_not(None),
+        func.coalesce(met <= due, False),
+        due <= period.now,
+        join=(SlaTimer, ResidentRequest, col(ResidentRequest.id) == col(SlaTimer.resident_request_id)),
+        where=(scope[0], due >= period.start, due < period.end),
     )
 
 
-def _request_rows(session: Session, scope: ColumnElement[bool], period: Period) -> list[rules.RequestRow]:
+def _request_rows(session: Session, scope: Scope, period: Period) -> Any:
     extended = select(ResidentRequestEvent.resident_request_id).where(col(ResidentRequestEvent.action).in_(EXTENDED))
-    columns = (
+    registered = col(ResidentRequest.registered_at)
+    return _grouped(
+        session,
+        scope[1],
         col(ResidentRequest.status),
         col(ResidentRequest.closure_type),
         col(ResidentRequest.cycle),
         col(ResidentRequest.replied_at).is_not(None),
         col(ResidentRequest.id).in_(extended),
+        where=(scope[0], registered >= period.start, registered < period.end),
     )
-    registered = col(ResidentRequest.registered_at)
-    rows = session.execute(  # five columns: past what sqlmodel's select types
-        sa_select(*columns).where(scope, registered >= period.start, registered < period.end)
-    ).all()
-    return [
-        rules.RequestRow(RequestStatus(s), ClosureType(c) if c else None, cycle, bool(replied), bool(ext))
-        for s, c, cycle, replied, ext in rows
-    ]
 
 
-def _ratings(session: Session, scope: ColumnElement[bool], period: Period) -> list[RatingLevel]:
-    rows = session.exec(
-        select(Rating.level)
-        .join(ResidentRequest, col(ResidentRequest.id) == col(Rating.resident_request_id))
-        .where(scope, col(Rating.rated_at) >= period.start, col(Rating.rated_at) < period.end)
-    ).all()
-    return [RatingLevel(level) for level in rows]
+def _rating_rows(session: Session, scope: Scope, period: Period) -> Any:
+    rated = col(Rating.rated_at)
+    return _grouped(
+        session,
+        scope[1],
+        col(Rating.level),
+        join=(Rating, ResidentRequest, col(ResidentRequest.id) == col(Rating.resident_request_id)),
+        where=(scope[0], rated >= period.start, rated < period.end),
+    )
 
 
-def _coverage(session: Session, actor: Actor, unit: OrgUnit, period: Period) -> rules.Ratio:
-    """Summed over the unit's grids that have households (departments have none)."""
-    if unit.kind == UnitKind.department or actor.role not in TREE_READERS:
-        return rules.Ratio(0, 0)
+def _session_rows(session: Session, unit: OrgUnit, period: Period) -> Any:
+    """Reception days of stationings at the tree's villages, per village, by local day."""
+    tz = get_settings().tz
+    first, last = period.start.astimezone(tz).date(), period.end.astimezone(tz).date()
+    held_on, village = col(ReceptionSession.held_on), col(Stationing.village_id)
+    return _grouped(
+        session,
+        village,
+        col(ReceptionSession.status),
+        held_on < period.now.astimezone(tz).date(),
+        join=(ReceptionSession, Stationing, col(Stationing.id) == col(ReceptionSession.stationing_id)),
+        where=(village.in_(_subtree(unit)), held_on >= first, held_on < last),
+    )
+
+
+def _coverage_rows(session: Session, actor: Actor, unit: OrgUnit, period: Period) -> list[tuple[int, int, int]]:
+    """Per active grid of the tree with households: (grid, households due a visit, of those visited)."""
+    if actor.role not in TREE_READERS:
+        return []
     grids = session.exec(
-        select(col(OrgUnit.id))
-        .where(col(OrgUnit.path).startswith(unit.path), OrgUnit.kind == UnitKind.grid, col(OrgUnit.is_active))
-        .where(col(OrgUnit.id).in_(select(Household.grid_id)))
+        select(OrgUnit.id).where(
+            col(OrgUnit.path).startswith(unit.path),
+            OrgUnit.kind == UnitKind.grid,
+            col(OrgUnit.is_active).is_(True),
+            col(OrgUnit.id).in_(select(Household.grid_id)),
+        )
     ).all()
-    due = visited = 0
+    rows = []
     for grid_id in grids:
         assert grid_id is not None  # a primary key
         found = visits_due.coverage(session, actor, grid_id, period_from=period.start, period_to=period.end)
-        due, visited = due + found.households_due, visited + found.households_due_visited
-    return rules.Ratio(visited, due)
-
-
-def _attendance(session: Session, unit: OrgUnit, period: Period) -> rules.Ratio:
-    if unit.kind == UnitKind.department:
-        return rules.Ratio(0, 0)
-    tz = get_settings().tz
-    first, last = period.start.astimezone(tz).date(), period.end.astimezone(tz).date()
-    rows = session.exec(
-        select(col(ReceptionSession.status), col(ReceptionSession.held_on))
-        .join(Stationing, col(Stationing.id) == col(ReceptionSession.stationing_id))
-        .where(col(Stationing.village_id).in_(_subtree(unit)))
-        .where(col(ReceptionSession.held_on) >= first, col(ReceptionSession.held_on) < last)
-    ).all()
-    return rules.attendance(rows, period.now.astimezone(tz).date())
+        rows.append((grid_id, found.households_due, found.households_due_visited))
+    return rows

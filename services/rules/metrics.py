@@ -1,12 +1,11 @@
 """The work's measures (DESIGN.md, "Metrics"), each a numerator over an explicit denominator, computed from
 what happened — timers met or missed, statuses, events, ratings, visits, sessions — never typed in. Pure:
-the service reads the rows, these decide what counts."""
+the service reads the facts grouped and counted (a group and how many share it), these decide what counts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from models.enums import ClosureType, RatingLevel, RequestStatus
 
@@ -22,18 +21,23 @@ class Ratio:
         return round(self.numerator / self.denominator, 4) if self.denominator else None
 
 
-def on_time(due_at: datetime, met_at: datetime | None, now: datetime) -> bool | None:
+def on_time(met: bool, by_due: bool, past_due: bool) -> bool | None:
     """A clock is counted once decided: met (on time if by its due time) or past due unmet (late). A clock
     still running before its due time is not counted yet."""
-    if met_at is not None:
-        return met_at <= due_at
-    return False if due_at <= now else None
+    if met:
+        return by_due
+    return False if past_due else None
 
 
-def clock_ratio(clocks: Iterable[tuple[datetime, datetime | None]], now: datetime) -> Ratio:
-    """Of the decided clocks (due_at, met_at), those met on time."""
-    decided = [result for due_at, met_at in clocks if (result := on_time(due_at, met_at, now)) is not None]
-    return Ratio(sum(decided), len(decided))
+def clock_ratio(groups: Iterable[tuple[bool, bool, bool, int]]) -> Ratio:
+    """Of the decided clocks, grouped as (met, met by its due time, past due, how many), those met on time."""
+    on, decided = 0, 0
+    for met, by_due, past_due, count in groups:
+        result = on_time(met, by_due, past_due)
+        if result is not None:
+            decided += count
+            on += count if result else 0
+    return Ratio(on, decided)
 
 
 NOT_ACCEPTED = frozenset({RequestStatus.registered, RequestStatus.not_accepted})
@@ -59,27 +63,39 @@ class RequestFigures:
     extension: Ratio  # 延期率: extended ÷ accepted
 
 
-def request_figures(rows: Iterable[RequestRow]) -> RequestFigures:
+def request_figures(groups: Iterable[tuple[RequestRow, int]]) -> RequestFigures:
     """Accepted means taken on: anything but still registered or not accepted (an on-the-spot one included)."""
-    accepted = [r for r in rows if r.status not in NOT_ACCEPTED]
-    replied = [r for r in accepted if r.replied or r.cycle > 1]
+    accepted = [(r, n) for r, n in groups if r.status not in NOT_ACCEPTED]
+    replied = [(r, n) for r, n in accepted if r.replied or r.cycle > 1]
+
+    def ratio(rows: list[tuple[RequestRow, int]], counted: Callable[[RequestRow], bool]) -> Ratio:
+        return Ratio(sum(n for r, n in rows if counted(r)), sum(n for _, n in rows))
+
     return RequestFigures(
-        handling=Ratio(sum(r.status in ANSWERED for r in accepted), len(accepted)),
-        on_spot=Ratio(sum(r.closure_type == ClosureType.on_spot for r in accepted), len(accepted)),
-        reopen=Ratio(sum(r.cycle > 1 for r in replied), len(replied)),
-        extension=Ratio(sum(r.extended for r in accepted), len(accepted)),
+        handling=ratio(accepted, lambda r: r.status in ANSWERED),
+        on_spot=ratio(accepted, lambda r: r.closure_type == ClosureType.on_spot),
+        reopen=ratio(replied, lambda r: r.cycle > 1),
+        extension=ratio(accepted, lambda r: r.extended),
     )
 
 
-def satisfaction(levels: Iterable[RatingLevel]) -> tuple[Ratio, Ratio]:
+def satisfaction(groups: Iterable[tuple[RatingLevel, int]]) -> tuple[Ratio, Ratio]:
     """(满意率: satisfied or basically satisfied ÷ ratings, strict 满意率: satisfied only ÷ ratings)."""
-    given = list(levels)
-    pleased = sum(level in (RatingLevel.satisfied, RatingLevel.basically_satisfied) for level in given)
-    return Ratio(pleased, len(given)), Ratio(sum(level == RatingLevel.satisfied for level in given), len(given))
+    counts = dict.fromkeys(RatingLevel, 0)
+    for level, n in groups:
+        counts[level] += n
+    given = sum(counts.values())
+    pleased = counts[RatingLevel.satisfied] + counts[RatingLevel.basically_satisfied]
+    return Ratio(pleased, given), Ratio(counts[RatingLevel.satisfied], given)
 
 
-def attendance(sessions: Iterable[tuple[str, date]], today: date) -> Ratio:
-    """驻点接待率: held ÷ scheduled. A session counts once recorded (held or missed) or once its day has passed
-    unrecorded (not held); one still ahead, or today's not yet recorded, does not count yet."""
-    counted = [status for status, held_on in sessions if status in ("held", "missed") or held_on < today]
-    return Ratio(counted.count("held"), len(counted))
+def attendance(groups: Iterable[tuple[str, bool, int]]) -> Ratio:
+    """驻点接待率: held ÷ scheduled, over sessions grouped as (status, its day has passed, how many). A session
+    counts once recorded (held or missed) or once its day has passed unrecorded (not held); one still ahead,
+    or today's not yet recorded, does not count yet."""
+    held = counted = 0
+    for status, passed, n in groups:
+        if status in ("held", "missed") or passed:
+            counted += n
+            held += n if status == "held" else 0
+    return Ratio(held, counted)

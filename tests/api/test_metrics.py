@@ -69,7 +69,9 @@ class November:
         answered(pleased, NOV + timedelta(hours=1))  # response and feedback on time
         request_actions.rate(session, pleased, RatingLevel.satisfied, None, now=NOV + timedelta(days=1))
 
-        taken(1)  # never answered: both clocks run out in November
+        late = taken(1)  # never answered: both clocks run out in November
+        sent = {"action": "transfer", "department_id": town.department.id, "note": "请水务站处理"}
+        _do(session, late, self.cadre, NOV + timedelta(days=1, hours=1), **sent)
 
         spot = make_resident_request(session, member, town.grid_a1, now=NOV + timedelta(days=2))
         _do(session, spot, self.member, NOV + timedelta(days=2, minutes=3), action="resolve_on_spot", note="当场解答")
@@ -125,6 +127,7 @@ async def test_the_town_ranks_its_villages(client: httpx.AsyncClient, november: 
     assert children[town.village_a.id]["handling_rate"] == (2, 4)
     assert children[town.village_b.id]["handling_rate"] == (0, 0)  # registered only: not taken on yet
     assert _figures(body["unit"])["handling_rate"] == (2, 4)
+    assert children[town.department.id]["handling_rate"] == (0, 1)  # a department beside them: what it was sent
 
 
 @pytest.mark.parametrize(
@@ -147,8 +150,10 @@ async def test_reach_fails_closed(
     assert answer.status_code == status, answer.text
     if status == 404:
         assert answer.json()["error"]["code"] == "unit_not_found"
-    else:
-        assert answer.json()["children"] == []
+        return
+    body = answer.json()
+    assert body["children"] == [] and body["unit"]["unit_kind"] == "department"
+    assert _figures(body["unit"])["handling_rate"] == (0, 1)  # the transferred one, not answered
 
 
 @pytest.mark.parametrize(

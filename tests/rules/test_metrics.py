@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-
 import pytest
 
 from models.enums import ClosureType, RatingLevel, RequestStatus
@@ -17,30 +15,25 @@ from services.rules.metrics import (
     satisfaction,
 )
 
-NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-DUE = NOW - timedelta(days=1)
-HOUR = timedelta(hours=1)
-
-CLOCKS: list[tuple[str, datetime, datetime | None, bool | None]] = [
-    ("met before due", DUE, DUE - HOUR, True),
-    ("met at the due instant", DUE, DUE, True),
-    ("met late", DUE, DUE + HOUR, False),
-    ("unmet past due", DUE, None, False),
-    ("unmet, due now", NOW, None, False),
-    ("still running", NOW + HOUR, None, None),
-    ("met early, due later", NOW + HOUR, NOW, True),
+CLOCKS: list[tuple[str, bool, bool, bool, bool | None]] = [
+    # name, met, met by its due time, past due, on time (True), late (False) or not counted yet (None)
+    ("met before or at due", True, True, True, True),
+    ("met late", True, False, True, False),
+    ("met early, due later", True, True, False, True),
+    ("unmet past due", False, False, True, False),
+    ("still running", False, False, False, None),
 ]
 
 
-@pytest.mark.parametrize(("due_at", "met_at", "expected"), [c[1:] for c in CLOCKS], ids=[c[0] for c in CLOCKS])
-def test_on_time(due_at: datetime, met_at: datetime | None, expected: bool | None) -> None:
-    assert on_time(due_at, met_at, NOW) is expected
+@pytest.mark.parametrize(("met", "by_due", "past_due", "expected"), [c[1:] for c in CLOCKS], ids=[c[0] for c in CLOCKS])
+def test_on_time(met: bool, by_due: bool, past_due: bool, expected: bool | None) -> None:
+    assert on_time(met, by_due, past_due) is expected
 
 
 def test_clock_ratio_counts_decided_clocks_only() -> None:
-    ratio = clock_ratio([(c[1], c[2]) for c in CLOCKS], NOW)
-    assert (ratio.numerator, ratio.denominator) == (3, 6)
-    assert ratio.rate == 0.5
+    ratio = clock_ratio([(c[1], c[2], c[3], 10 * (i + 1)) for i, c in enumerate(CLOCKS)])
+    assert (ratio.numerator, ratio.denominator) == (10 + 30, 10 + 20 + 30 + 40)
+    assert ratio.rate == 0.4
 
 
 @pytest.mark.parametrize(("n", "d", "rate"), [(0, 0, None), (0, 3, 0.0), (2, 3, 0.6667), (989, 1000, 0.989)])
@@ -73,45 +66,51 @@ REQUESTS = [
 
 
 def test_request_figures() -> None:
-    figures = request_figures(REQUESTS)
+    figures = request_figures((row, 1) for row in REQUESTS)
     assert (figures.handling.numerator, figures.handling.denominator) == (3, 6)
     assert (figures.on_spot.numerator, figures.on_spot.denominator) == (1, 6)
     assert (figures.reopen.numerator, figures.reopen.denominator) == (1, 3)
     assert (figures.extension.numerator, figures.extension.denominator) == (2, 6)
 
 
+def test_counts_weigh_their_group() -> None:
+    figures = request_figures(
+        [(_row(S.closed, ClosureType.on_spot), 3), (_row(S.accepted), 1), (_row(S.registered), 9)]
+    )
+    assert (figures.handling.numerator, figures.handling.denominator) == (3, 4)
+    assert (figures.on_spot.numerator, figures.on_spot.denominator) == (3, 4)
+
+
 def test_nothing_registered_is_no_rate_not_zero() -> None:
-    figures = request_figures([_row(S.registered)])
+    figures = request_figures([(_row(S.registered), 5)])
     assert figures.handling.rate is None and figures.on_spot.rate is None and figures.reopen.rate is None
 
 
 def test_satisfaction_and_its_strict_form() -> None:
     L = RatingLevel
-    broad, strict = satisfaction([L.satisfied, L.satisfied, L.basically_satisfied, L.unsatisfied])
+    broad, strict = satisfaction([(L.satisfied, 2), (L.basically_satisfied, 1), (L.unsatisfied, 1)])
     assert (broad.numerator, broad.denominator, broad.rate) == (3, 4, 0.75)
     assert (strict.numerator, strict.denominator, strict.rate) == (2, 4, 0.5)
 
 
-TODAY = date(2026, 12, 1)
-SESSIONS: list[tuple[str, str, date, bool | None]] = [
-    # name, status, held_on, counts as held (True), not held (False), or not yet (None)
-    ("held", "held", TODAY - timedelta(days=7), True),
-    ("missed", "missed", TODAY - timedelta(days=14), False),
-    ("past, never recorded", "scheduled", TODAY - timedelta(days=1), False),
-    ("moved, past, never recorded", "rescheduled", TODAY - timedelta(days=2), False),
-    ("today, not recorded yet", "scheduled", TODAY, None),
-    ("held today", "held", TODAY, True),
-    ("ahead", "scheduled", TODAY + timedelta(days=7), None),
-    ("moved ahead", "rescheduled", TODAY + timedelta(days=1), None),
+SESSIONS: list[tuple[str, str, bool, bool | None]] = [
+    # name, status, its day has passed, counts as held (True), not held (False), or not yet (None)
+    ("held", "held", True, True),
+    ("missed", "missed", True, False),
+    ("past, never recorded", "scheduled", True, False),
+    ("moved, past, never recorded", "rescheduled", True, False),
+    ("today or ahead, not recorded yet", "scheduled", False, None),
+    ("held today", "held", False, True),
+    ("moved ahead", "rescheduled", False, None),
 ]
 
 
-@pytest.mark.parametrize(("status", "held_on", "held"), [s[1:] for s in SESSIONS], ids=[s[0] for s in SESSIONS])
-def test_attendance_per_session(status: str, held_on: date, held: bool | None) -> None:
-    ratio = attendance([(status, held_on)], TODAY)
-    assert (ratio.numerator, ratio.denominator) == {True: (1, 1), False: (0, 1), None: (0, 0)}[held]
+@pytest.mark.parametrize(("status", "passed", "held"), [s[1:] for s in SESSIONS], ids=[s[0] for s in SESSIONS])
+def test_attendance_per_session(status: str, passed: bool, held: bool | None) -> None:
+    ratio = attendance([(status, passed, 2)])
+    assert (ratio.numerator, ratio.denominator) == {True: (2, 2), False: (0, 2), None: (0, 0)}[held]
 
 
 def test_attendance_over_sessions() -> None:
-    ratio = attendance([(s[1], s[2]) for s in SESSIONS], TODAY)
+    ratio = attendance([(s[1], s[2], 1) for s in SESSIONS])
     assert (ratio.numerator, ratio.denominator) == (2, 5)
