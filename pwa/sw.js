@@ -4,7 +4,7 @@
 // another's new export): the new worker caches the whole set at once instead of one file per refresh.
 // Also shows Web Push messages and opens them on a tap.
 
-const VERSION = 'bandeng-shell-v5';
+const VERSION = 'bandeng-shell-v6';
 const SHELL = [
   '/',
   '/app.css',
@@ -25,6 +25,7 @@ const SHELL = [
   '/js/visits.js',
   '/js/photos.js',
   '/js/photo-picker.js',
+  '/js/metrics.js',
 ];
 
 self.addEventListener('install', (event) => {

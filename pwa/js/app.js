@@ -13,9 +13,10 @@ import {
   canSync, forgetGridData, mine, onChange, startAutoSync, waiting,
 } from './outbox.js';
 
-/** Grid-work screens load on first use: a resident's phone never downloads them (the service worker keeps
- * them for offline use once installed). */
-const gridWork = (name) => async (ctx) => (await import('./visits.js'))[name](ctx);
+/** Grid-work and measures screens load on first use: a resident's phone never downloads them (the service
+ * worker keeps them for offline use once installed). */
+const lazy = (load, name) => async (ctx) => (await load())[name](ctx);
+const visits = () => import('./visits.js');
 
 const ROUTES = [
   [/^\/?$/, homeView],
@@ -27,8 +28,9 @@ const ROUTES = [
   [/^\/staff\/new$/, newRequestView, { staff: true }],
   [/^\/staff\/inbox$/, inboxView, { staff: true }],
   [/^\/staff\/r\/([0-9a-f-]{36})$/, detailView, { staff: true }],
-  [/^\/staff\/visits$/, gridWork('visitsView'), { staff: true }],
-  [/^\/staff\/visits\/new$/, gridWork('visitFormView'), { staff: true }],
+  [/^\/staff\/visits$/, lazy(visits, 'visitsView'), { staff: true }],
+  [/^\/staff\/visits\/new$/, lazy(visits, 'visitFormView'), { staff: true }],
+  [/^\/staff\/metrics$/, lazy(() => import('./metrics.js'), 'metricsView'), { staff: true }],
 ];
 
 function parseHash() {

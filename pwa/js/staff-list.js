@@ -130,6 +130,8 @@ export function listView({ query }) {
   // An old session may not know its role yet: offer registering rather than hide it from those who may.
   const mayRegister = !role || REGISTRARS.has(role);
   return page(VIEWS[state.view].title,
-    mayRegister ? h('a', { class: 'btn primary', href: '#/staff/new' }, '＋ 登记诉求') : null,
+    h('div', { class: 'action-row' },
+      mayRegister ? h('a', { class: 'btn primary', href: '#/staff/new' }, '＋ 登记诉求') : null,
+      HANDLERS.has(role) ? h('a', { class: 'btn', href: '#/staff/metrics' }, '工作指标') : null),
     filters(state, role), list, status, more);
 }

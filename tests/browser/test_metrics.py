@@ -1,0 +1,52 @@
+"""工作指标 in the PWA: village staff open their village's measures from the list, see every measure with
+its numerator and denominator, rank the grids below, switch the period and drill down to a grid."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import CHROMIUM, LiveServer, sign_in
+
+if not CHROMIUM.exists():
+    if os.environ.get("BANDENG_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"BANDENG_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+VILLAGE_STAFF = "13800000004"  # 村干部1号, 东湖村 (bandeng/demo.py)
+
+
+def test_village_staff_read_and_rank_their_measures(page: Page, live_server: LiveServer) -> None:
+    sign_in(page, live_server, VILLAGE_STAFF)
+    expect(page).to_have_url(re.compile(r"#/staff$"))
+    page.get_by_role("link", name="工作指标").click()
+    expect(page.get_by_role("heading", name="工作指标")).to_be_visible()
+    expect(page.locator("#metrics-unit")).to_have_text("东湖村")
+    cards = page.locator(".metric")
+    expect(cards).to_have_count(10)
+    handling = page.locator('.metric[data-key="handling_rate"]')
+    expect(handling.locator(".metric-label")).to_have_text("办结率")
+    expect(handling.locator(".metric-count")).to_have_text(re.compile(r"^\d+ / \d+$"))
+    expect(handling.locator(".metric-rate")).to_have_text(re.compile(r"^(\d+\.\d%|—)$"))
+    page.screenshot(path="/tmp/bandeng-metrics.png", full_page=True)
+
+    grids = page.locator("#metrics-children .req-card")
+    expect(grids).to_have_count(3)  # 东湖村's three grids, ranked
+    page.get_by_label("排序依据").select_option("handling_rate")
+    expect(page).to_have_url(re.compile(r"sort=handling_rate"))
+    rates = [t.split(" ")[1] for t in page.locator("#metrics-children .req-meta").all_inner_texts()]
+    shares = [int(n) / int(d) if int(d) else -1.0 for n, _, d in (r.partition("/") for r in rates)]
+    assert shares == sorted(shares, reverse=True), rates
+
+    page.get_by_role("button", name="今年").click()
+    expect(page).to_have_url(re.compile(r"period=year"))
+    expect(page.get_by_role("button", name="今年")).to_have_attribute("aria-pressed", "true")
+    first = grids.first.locator(".req-top span").first.inner_text()
+    grids.first.click()
+    expect(page.locator("#metrics-unit")).to_have_text(first)
+    expect(page.locator("#metrics-children")).to_have_count(0)  # a grid has nothing below it
