@@ -85,6 +85,13 @@ def phone_context(browser: Browser, *, service_workers: bool = False) -> Browser
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Debian's Chromium; without it the browser tests skip, or fail where BANDENG_REQUIRE_BROWSER=1 (CI)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("BANDENG_REQUIRE_BROWSER") == "1":
+            pytest.fail(
+                f"BANDENG_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)", pytrace=False
+            )
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests")
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium

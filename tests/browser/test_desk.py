@@ -4,7 +4,6 @@ finds it under 待办 and reports in; a village asks for more time and the cadre
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,12 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import CHROMIUM, LiveServer, sign_in
-
-if not CHROMIUM.exists():
-    if os.environ.get("BANDENG_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"BANDENG_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests", allow_module_level=True)
+from tests.browser.conftest import LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 

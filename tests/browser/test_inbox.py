@@ -6,19 +6,13 @@ The service worker shows a Web Push message (delivered through the DevTools prot
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import CHROMIUM, PHONE, LiveServer, sign_in
-
-if not CHROMIUM.exists():
-    if os.environ.get("BANDENG_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"BANDENG_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests", allow_module_level=True)
+from tests.browser.conftest import PHONE, LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -3,18 +3,12 @@ its numerator and denominator, rank the grids below, switch the period and drill
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import CHROMIUM, LiveServer, sign_in
-
-if not CHROMIUM.exists():
-    if os.environ.get("BANDENG_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"BANDENG_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests", allow_module_level=True)
+from tests.browser.conftest import LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,6 @@ access token is refreshed and the refresh token rotated; the app shell opens off
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -12,12 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from bandeng.demo import DEMO_PASSWORD
-from tests.browser.conftest import CHROMIUM, LiveServer, phone_context, sign_in
-
-if not CHROMIUM.exists():
-    if os.environ.get("BANDENG_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"BANDENG_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests", allow_module_level=True)
+from tests.browser.conftest import LiveServer, phone_context, sign_in
 
 pytestmark = pytest.mark.browser
 

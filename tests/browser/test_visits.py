@@ -6,7 +6,6 @@ visit the server refuses stays on the phone with the reason until it is correcte
 from __future__ import annotations
 
 import io
-import os
 import re
 import urllib.request
 from pathlib import Path
@@ -16,12 +15,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, FilePayload, Page, expect
 
-from tests.browser.conftest import CHROMIUM, LiveServer, phone_context, sign_in
-
-if not CHROMIUM.exists():
-    if os.environ.get("BANDENG_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"BANDENG_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run the browser tests", allow_module_level=True)
+from tests.browser.conftest import LiveServer, phone_context, sign_in
 
 pytestmark = pytest.mark.browser
 
