@@ -33,9 +33,11 @@ def test_village_staff_read_and_rank_their_measures(page: Page, live_server: Liv
     expect(grids).to_have_count(3)  # 东湖村's three grids, ranked
     page.get_by_label("排序依据").select_option("handling_rate")
     expect(page).to_have_url(re.compile(r"sort=handling_rate"))
-    rates = [t.split(" ")[1] for t in page.locator("#metrics-children .req-meta").all_inner_texts()]
-    shares = [int(n) / int(d) if int(d) else -1.0 for n, _, d in (r.partition("/") for r in rates)]
-    assert shares == sorted(shares, reverse=True), rates
+    metas = page.locator("#metrics-children .req-meta")
+    expect(metas.first).to_contain_text("办结率")  # the list drawn again for the new measure
+    counts = [re.search(r"(\d+) / (\d+)", t) for t in metas.all_inner_texts()]
+    shares = [int(m[1]) / int(m[2]) if m and int(m[2]) else -1.0 for m in counts]
+    assert shares == sorted(shares, reverse=True), metas.all_inner_texts()
 
     page.get_by_role("button", name="今年").click()
     expect(page).to_have_url(re.compile(r"period=year"))
