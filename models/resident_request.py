@@ -119,7 +119,7 @@ class Rating(SQLModel, table=True):
     cycle: int = Field(nullable=False)
     level: RatingLevel = Field(sa_type=String(24), nullable=False)
     comment: str | None = Field(default=None, max_length=500)
-    rated_at: datetime = at_field(nullable=False)
+    rated_at: datetime = at_field(index=True, nullable=False)  # measures read the ratings of a period
 
 
 class Transfer(SQLModel, table=True):

@@ -80,7 +80,7 @@ class SlaTimer(SQLModel, table=True):
     policy_id: int = Field(foreign_key="sla_policy.id", index=True, nullable=False)
     started_at: datetime = at_field(nullable=False)
     warn_at: datetime = at_field(nullable=False)
-    due_at: datetime = at_field(nullable=False)
+    due_at: datetime = at_field(index=True, nullable=False)  # measures read the clocks due in a period
     # The next instant the sweep must look at this timer; NULL once met, paused or past the last stage.
     next_action_at: datetime | None = at_field(default=None)
     stage: int = Field(default=SlaStage.running, nullable=False)  # a SlaStage; only ever moves forward
