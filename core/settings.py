@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     phone_hash_key: str = DEV_PHONE_HASH_KEY
     access_token_minutes: int = Field(default=15, ge=1, le=120)
     refresh_token_days: int = Field(default=10, ge=1, le=90)
+    refresh_retry_seconds: int = Field(default=30, ge=0, le=300)
     login_max_failures: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
     login_ip_limit_per_minute: int = Field(default=20, ge=1)

@@ -166,17 +166,55 @@ async def test_reusing_a_spent_refresh_token_revokes_the_family(client: httpx.As
     first = await _tokens(client)
     other_device = await _tokens(client)
     second = (await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    third = (await client.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})).json()
 
+    # The chain has moved on past `first`: presenting it again is a copy, not a retry of a lost answer.
     reused = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert reused.status_code == 401
     assert reused.json()["error"]["code"] == "refresh_reused"
-    newest = await client.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    newest = await client.post("/api/v1/auth/refresh", json={"refresh_token": third["refresh_token"]})
     assert newest.status_code == 401  # the thief's (or victim's) newest token died with the family
-    assert (await client.get("/api/v1/me", headers=_bearer(second))).status_code == 401
+    assert (await client.get("/api/v1/me", headers=_bearer(third))).status_code == 401
     assert len(_audit(session, "refresh_reused")) == 1
     # The other device's family survives: it refreshes and carries on.
     again = await client.post("/api/v1/auth/refresh", json={"refresh_token": other_device["refresh_token"]})
     assert again.status_code == 200
+
+
+async def test_a_retry_after_a_lost_answer_gets_a_new_pair(client: httpx.AsyncClient, session: Session) -> None:
+    """The phone sent its refresh, the server rotated, the answer was lost: the phone sends the spent token
+    again at once. It is answered again; the successor it never received ends; one live token remains."""
+    _worker(session)
+    first = await _tokens(client)
+    lost = (await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    again = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert again.status_code == 200, again.text
+    retried = again.json()
+    assert retried["refresh_token"] not in (first["refresh_token"], lost["refresh_token"])
+    twice = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert twice.status_code == 200, twice.text  # the second answer lost as well
+    newest = twice.json()
+    unused = await client.post("/api/v1/auth/refresh", json={"refresh_token": lost["refresh_token"]})
+    assert (unused.status_code, unused.json()["error"]["code"]) == (401, "refresh_revoked")
+    assert (await client.get("/api/v1/me", headers=_bearer(newest))).status_code == 200
+    carried_on = await client.post("/api/v1/auth/refresh", json={"refresh_token": newest["refresh_token"]})
+    assert carried_on.status_code == 200
+    assert len(_audit(session, "refresh_retry")) == 2 and _audit(session, "refresh_reused") == []
+    live = session.exec(
+        select(RefreshToken).where(col(RefreshToken.used_at).is_(None), col(RefreshToken.revoked_at).is_(None))
+    ).all()
+    assert len(live) == 1
+
+
+async def test_a_spent_token_past_the_retry_window_is_reuse(client: httpx.AsyncClient, session: Session) -> None:
+    _worker(session)
+    first = await _tokens(client)
+    await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    spent = session.exec(select(RefreshToken).where(col(RefreshToken.used_at).is_not(None))).one()
+    spent.used_at = utc_now() - timedelta(seconds=31)  # BANDENG_REFRESH_RETRY_SECONDS is 30
+    session.flush()
+    late = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert (late.status_code, late.json()["error"]["code"]) == (401, "refresh_reused")
 
 
 async def test_expired_and_unknown_refresh_tokens(client: httpx.AsyncClient, session: Session) -> None:
