@@ -4,7 +4,7 @@
 // another's new export): the new worker caches the whole set at once instead of one file per refresh.
 // Also shows Web Push messages and opens them on a tap.
 
-const VERSION = 'bandeng-shell-v6';
+const VERSION = 'bandeng-shell-v7';
 const SHELL = [
   '/',
   '/app.css',
@@ -26,6 +26,7 @@ const SHELL = [
   '/js/photos.js',
   '/js/photo-picker.js',
   '/js/metrics.js',
+  '/js/conflicts.js',
 ];
 
 self.addEventListener('install', (event) => {

@@ -31,6 +31,7 @@ const ROUTES = [
   [/^\/staff\/visits$/, lazy(visits, 'visitsView'), { staff: true }],
   [/^\/staff\/visits\/new$/, lazy(visits, 'visitFormView'), { staff: true }],
   [/^\/staff\/metrics$/, lazy(() => import('./metrics.js'), 'metricsView'), { staff: true }],
+  [/^\/staff\/conflicts$/, lazy(() => import('./conflicts.js'), 'conflictsView'), { staff: true }],
 ];
 
 function parseHash() {

@@ -8,6 +8,8 @@ const PAGE_SIZE = 20;
 const OPEN = ['registered', 'accepted', 'dispatched', 'in_progress'];
 const HANDLERS = new Set(['grid_member', 'grid_leader', 'village_staff', 'town_cadre', 'department_handler']);
 const REGISTRARS = new Set(['grid_member', 'grid_leader', 'village_staff', 'town_cadre']);
+// Who settles household sync conflicts (services/visibility.CONFLICT_RESOLVERS).
+const CONFLICT_RESOLVERS = new Set(['grid_leader', 'village_staff', 'town_cadre']);
 
 // The lists a role may switch between. desk and inbox hold open requests only, each with its reasons.
 const VIEWS = {
@@ -132,6 +134,7 @@ export function listView({ query }) {
   return page(VIEWS[state.view].title,
     h('div', { class: 'action-row' },
       mayRegister ? h('a', { class: 'btn primary', href: '#/staff/new' }, '＋ 登记诉求') : null,
-      HANDLERS.has(role) ? h('a', { class: 'btn', href: '#/staff/metrics' }, '工作指标') : null),
+      HANDLERS.has(role) ? h('a', { class: 'btn', href: '#/staff/metrics' }, '工作指标') : null,
+      CONFLICT_RESOLVERS.has(role) ? h('a', { class: 'btn', href: '#/staff/conflicts' }, '住户冲突') : null),
     filters(state, role), list, status, more);
 }

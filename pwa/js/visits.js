@@ -41,6 +41,8 @@ async function renderVisits(body) {
     h('h2', {}, '走访其他住户'),
     householdSearch(households),
     h('a', { class: 'btn', href: '#/staff/visits/new' }, '不入户走访（记录地点）'),
+    session.user?.role === 'grid_leader'
+      ? h('p', {}, h('a', { href: '#/staff/conflicts' }, '处理住户信息冲突（手机与系统都改过的）')) : null,
     recentList(rows, households));
 }
 
