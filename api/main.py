@@ -89,6 +89,7 @@ def create_app(*, with_scheduler: bool = False) -> FastAPI:
     app.include_router(stationing.router, prefix=prefix, tags=["stationing 驻点直联"])
     app.include_router(board.router, prefix=f"{prefix}/public/board", tags=["public 居民（免登录）"])
     app.include_router(metrics.router, prefix=f"{prefix}/metrics", tags=["metrics 工作指标"])
+    app.include_router(metrics.public_router, prefix=f"{prefix}/public/results", tags=["public 居民（免登录）"])
     if settings.pwa_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.pwa_dir, html=True), name="pwa")
     return app

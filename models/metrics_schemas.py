@@ -45,3 +45,28 @@ class MetricsReport(SQLModel):
     computed_at: datetime = Field(description="计算时间：尚未到期的时限、尚未到来的接待日不计入")
     unit: UnitMetrics
     children: list[UnitMetrics] = Field(description="下一级单位（村、网格、部门），供排名比较；部门没有下级")
+
+
+# What the public results board shows: how requests were answered and how residents rated it, per unit.
+PUBLIC_METRICS = ("on_time_feedback_rate", "handling_rate", "on_spot_rate", "satisfaction_rate", "attendance_rate")
+PUBLIC_MIN_COUNT = 5  # a rate over fewer items could point at one resident: withheld
+
+
+class PublicMeasure(SQLModel):
+    label: str
+    rate: float | None = Field(description="比率；件数不足时为 null")
+    counted: int | None = Field(description="分母（计入的件数）；不足时为 null")
+    note: str | None = Field(description="不公布的原因")
+
+
+class PublicUnitResults(SQLModel):
+    unit_id: int
+    unit_name: str
+    measures: dict[str, PublicMeasure]
+
+
+class PublicResults(SQLModel):
+    period_from: datetime
+    period_to: datetime
+    unit: PublicUnitResults
+    children: list[PublicUnitResults] = Field(description="镇街下的各村（社区），供比较；村没有下级")

@@ -18,7 +18,17 @@ from sqlmodel import Session, col, select
 from core.settings import get_settings
 from models.enums import Action, ClosureType, RatingLevel, RequestStatus, Role, SlaClock, UnitKind
 from models.grid import Household
-from models.metrics_schemas import METRICS, MetricsReport, MetricValue, UnitMetrics
+from models.metrics_schemas import (
+    METRICS,
+    PUBLIC_METRICS,
+    PUBLIC_MIN_COUNT,
+    MetricsReport,
+    MetricValue,
+    PublicMeasure,
+    PublicResults,
+    PublicUnitResults,
+    UnitMetrics,
+)
 from models.org import OrgUnit
 from models.resident_request import Rating, ResidentRequest, ResidentRequestEvent, Transfer
 from models.sla import SlaTimer
@@ -60,6 +70,38 @@ def report(session: Session, actor: Actor, unit_id: int, period: Period) -> Metr
         unit=measured[unit.id],
         children=[measured[c.id] for c in children],
     )
+
+
+def public_results(session: Session, unit_id: int, period: Period) -> PublicResults:
+    """A town's or village's published results (a town's villages ranked beside it), no login: aggregates
+    only, and a rate over fewer than PUBLIC_MIN_COUNT items is withheld, so no one resident's rating shows."""
+    unit = session.get(OrgUnit, unit_id)
+    if unit is None or not unit.is_active or unit.kind not in (UnitKind.town, UnitKind.village):
+        raise NotFound("没有这个镇街或村（社区）", code="unit_not_found")
+    villages = [c for c in _children(session, unit) if c.kind == UnitKind.village]
+    facts = _Facts.for_tree(session, unit, villages)
+    facts.read(session, None, unit, period)
+    return PublicResults(
+        period_from=period.start,
+        period_to=period.end,
+        unit=_public(unit, facts.ratios(unit)),
+        children=[_public(v, facts.ratios(v)) for v in villages],
+    )
+
+
+def _public(unit: OrgUnit, ratios: dict[str, rules.Ratio]) -> PublicUnitResults:
+    assert unit.id is not None
+    measures = {}
+    for key in PUBLIC_METRICS:
+        ratio, label = ratios[key], METRICS[key][0]
+        shown = ratio.denominator >= PUBLIC_MIN_COUNT
+        measures[key] = PublicMeasure(
+            label=label,
+            rate=ratio.rate if shown else None,
+            counted=ratio.denominator if shown else None,
+            note=None if shown else f"不足 {PUBLIC_MIN_COUNT} 件，暂不公布",
+        )
+    return PublicUnitResults(unit_id=unit.id, unit_name=unit.name, measures=measures)
 
 
 def _in_reach(session: Session, actor: Actor, unit_id: int) -> OrgUnit:
@@ -130,14 +172,17 @@ class _Facts:
             for owner in self.owners(leaf):
                 self.groups[kind][owner].append(tuple(group))
 
-    def read(self, session: Session, actor: Actor, unit: OrgUnit, period: Period) -> None:
+    def read(self, session: Session, actor: Actor | None, unit: OrgUnit, period: Period) -> None:
+        """Every fact of the unit's requests in the period; visit coverage only for a staff reader (it reads
+        households), never for the public."""
         scope = _scope(unit)
         self.add("clock", _clock_rows(session, scope, period))
         self.add("request", _request_rows(session, scope, period))
         self.add("rating", _rating_rows(session, scope, period))
         if self.tree:
             self.add("session", _session_rows(session, unit, period))
-            self.add("coverage", _coverage_rows(session, actor, unit, period))
+            if actor is not None:
+                self.add("coverage", _coverage_rows(session, actor, unit, period))
 
     def ratios(self, unit: OrgUnit) -> dict[str, rules.Ratio]:
         assert unit.id is not None

@@ -1,23 +1,27 @@
-"""The work's measures (响应率, 按时反馈率, 办结率, 满意率 …) for a unit and period, its children beside it."""
+"""The work's measures (响应率, 按时反馈率, 办结率, 满意率 …) for a unit and period, its children beside it;
+and the public results board (成效公示), no login: a few aggregates per town and village."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
-from api.deps import CurrentActor, SessionDep
-from api.errors import described
+from api.deps import ClientIP, CurrentActor, SessionDep
+from api.errors import described, error_response
 from core.clock import utc_now
 from core.settings import get_settings
-from models.metrics_schemas import MetricsReport
+from models.metrics_schemas import MetricsReport, PublicResults
 from models.types import DbId
-from services import metrics
-from services.errors import Invalid
+from services import metrics, rate_limit
+from services.errors import DomainError, Invalid
 
 router = APIRouter()
+public_router = APIRouter()
+RESULTS_LIMIT_PER_MINUTE = 60  # one address; results are read, not polled
 
 MAX_DAYS = 366
 
@@ -55,3 +59,31 @@ def read_metrics(
     if end - start > timedelta(days=MAX_DAYS):
         raise Invalid(f"期间不能超过 {MAX_DAYS} 天", field="to", code="period_too_long")
     return metrics.report(session, actor, unit_id or actor.unit_id, metrics.Period(start, end, now))
+
+
+@public_router.get(
+    "/{unit_id}",
+    response_model=PublicResults,
+    responses=described(
+        s404="没有这个镇街或村（社区）（unit_id 指向网格、部门或不存在的单位）",
+        s422="字段错误：period 只能是 month 或 last_month",
+        s429="请求过于频繁；Retry-After 给出等待秒数",
+    ),
+    summary="成效公示（免登录）：按时反馈率、办结率、当场办结率、满意率、驻点接待率；镇街下各村并列",
+)
+def public_results(
+    unit_id: DbId,
+    session: SessionDep,
+    ip: ClientIP,
+    period: Annotated[Literal["month", "last_month"], Query(description="month：本月；last_month：上月")] = "month",
+) -> PublicResults | JSONResponse:
+    now = utc_now()
+    start, end = this_month(now)
+    if period == "last_month":
+        start, end = this_month(start - timedelta(days=1))
+    try:
+        # The hit is kept even when the answer is an error (the session commits what was written).
+        rate_limit.hit(session, f"results:{ip}", limit=RESULTS_LIMIT_PER_MINUTE, seconds=60, now=now)
+        return metrics.public_results(session, unit_id, metrics.Period(start, end, now))
+    except DomainError as exc:
+        return error_response(exc)
