@@ -170,9 +170,8 @@ def refresh(session: Session, *, refresh_token: str, ip: str, now: datetime) -> 
     if row.used_at is None and row.revoked_at is not None:
         # Never spent, only ended (logout, role change, new password): its family is already revoked.
         raise NotAuthenticated("登录已失效，请重新登录", code="refresh_revoked")
-    if _lost_answer(session, row, now=now):
-        return _answer_again(session, row, ip=ip, now=now)
-    if row.used_at is not None:
+    retry = _lost_answer(session, row, now=now)
+    if row.used_at is not None and retry is None:
         _revoke_family(session, row.family_id, now=now)
         _end_access_tokens(session, row.user_id, now=now)
         audit.record(
@@ -185,37 +184,27 @@ def refresh(session: Session, *, refresh_token: str, ip: str, now: datetime) -> 
     if user is None or not user.is_active:
         _revoke_family(session, row.family_id, now=now)
         raise NotAuthenticated("登录已失效，请重新登录", code="refresh_invalid")
-    row.used_at = now
+    if retry is None:
+        row.used_at = now
+    else:
+        # The retry of a refresh whose answer was lost: the successor it never received ends, so one live
+        # refresh token remains in the sign-in.
+        for successor in retry:
+            successor.revoked_at = successor.revoked_at or now
+        audit.record(session, "refresh_retry", target_type="user", target_id=row.user_id, ip=ip, now=now)
     return issue_tokens(session, user, now=now, family_id=row.family_id)
 
 
-def _later_tokens(session: Session, row: RefreshToken) -> list[RefreshToken]:
-    """The tokens of the same sign-in issued after this one, locked (they are about to change)."""
-    later = select(RefreshToken).where(RefreshToken.family_id == row.family_id, col(RefreshToken.id) > row.id)
-    return list(session.exec(later.with_for_update()).all())
-
-
-def _lost_answer(session: Session, row: RefreshToken, *, now: datetime) -> bool:
-    """Whether a spent token came back as a retry (services/rules/refresh_retry.py); never once its sign-in
-    has ended. A successor ended by an earlier retry was never used, so a second lost answer is a retry too."""
+def _lost_answer(session: Session, row: RefreshToken, *, now: datetime) -> list[RefreshToken] | None:
+    """The tokens issued after a spent one (locked) when it came back as a retry after a lost answer
+    (services/rules/refresh_retry.py); None otherwise, and always once its sign-in has ended. A successor
+    ended by an earlier retry was never used, so a second lost answer is a retry too."""
     if row.used_at is None or row.revoked_at is not None:
-        return False
+        return None
+    later = select(RefreshToken).where(RefreshToken.family_id == row.family_id, col(RefreshToken.id) > row.id)
+    tokens = list(session.exec(later.with_for_update()).all())
     window = timedelta(seconds=get_settings().refresh_retry_seconds)
-    later = [t.used_at is not None for t in _later_tokens(session, row)]
-    return is_lost_answer_retry(row.used_at, now, window, later)
-
-
-def _answer_again(session: Session, row: RefreshToken, *, ip: str, now: datetime) -> TokenPair:
-    """The retry of a refresh whose answer was lost: the successor it never received ends, a new pair is
-    issued in the same sign-in, so one live refresh token remains."""
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active or row.expires_at <= now:
-        _revoke_family(session, row.family_id, now=now)
-        raise NotAuthenticated("登录已失效，请重新登录", code="refresh_invalid")
-    for successor in _later_tokens(session, row):
-        successor.revoked_at = now
-    audit.record(session, "refresh_retry", target_type="user", target_id=row.user_id, ip=ip, now=now)
-    return issue_tokens(session, user, now=now, family_id=row.family_id)
+    return tokens if is_lost_answer_retry(row.used_at, now, window, [t.used_at is not None for t in tokens]) else None
 
 
 def logout(session: Session, actor: Actor, *, refresh_token: str, ip: str, now: datetime) -> None:

@@ -35,6 +35,7 @@ from models.sla import SlaTimer
 from models.stationing import ReceptionSession, Stationing
 from services import visits_due
 from services.actor import Actor
+from services.calendar import local_today
 from services.errors import NotFound
 from services.rules import metrics as rules
 
@@ -53,23 +54,28 @@ class Period:
 def report(session: Session, actor: Actor, unit_id: int, period: Period) -> MetricsReport:
     """The unit's measures and its children's, for a unit in the actor's reach (404 otherwise, fail closed)."""
     unit = _in_reach(session, actor, unit_id)
-    children = [] if unit.kind == UnitKind.department else _children(session, unit)
+    if unit.kind == UnitKind.department:
+        return _report(period, _alone(session, actor, unit, period), [])
+    children = _children(session, unit)
     tree = [c for c in children if c.kind != UnitKind.department]
-    facts = _Facts.for_tree(session, unit, tree) if unit.kind != UnitKind.department else _Facts.alone(unit)
+    facts = _Facts.for_tree(session, unit, tree)
     facts.read(session, actor, unit, period)
-    measured = {unit.id: _unit_metrics(unit, facts.ratios(unit))}
-    measured |= {c.id: _unit_metrics(c, facts.ratios(c)) for c in tree}
-    for department in (c for c in children if c.kind == UnitKind.department):
-        alone = _Facts.alone(department)
-        alone.read(session, actor, department, period)
-        measured[department.id] = _unit_metrics(department, alone.ratios(department))
+    measured = {c.id: _unit_metrics(c, facts.ratios(c)) for c in tree}
+    measured |= {c.id: _alone(session, actor, c, period) for c in children if c.kind == UnitKind.department}
+    return _report(period, _unit_metrics(unit, facts.ratios(unit)), [measured[c.id] for c in children])
+
+
+def _report(period: Period, unit: UnitMetrics, children: list[UnitMetrics]) -> MetricsReport:
     return MetricsReport(
-        period_from=period.start,
-        period_to=period.end,
-        computed_at=period.now,
-        unit=measured[unit.id],
-        children=[measured[c.id] for c in children],
+        period_from=period.start, period_to=period.end, computed_at=period.now, unit=unit, children=children
     )
+
+
+def _alone(session: Session, actor: Actor, department: OrgUnit, period: Period) -> UnitMetrics:
+    """A department's measures: its facts are not part of any subtree, so they are read on their own."""
+    facts = _Facts.alone(department)
+    facts.read(session, actor, department, period)
+    return _unit_metrics(department, facts.ratios(department))
 
 
 def public_results(session: Session, unit_id: int, period: Period) -> PublicResults:
@@ -283,7 +289,7 @@ def _session_rows(session: Session, unit: OrgUnit, period: Period) -> Any:
         session,
         village,
         col(ReceptionSession.status),
-        held_on < period.now.astimezone(tz).date(),
+        held_on < local_today(period.now),
         join=(ReceptionSession, Stationing, col(Stationing.id) == col(ReceptionSession.stationing_id)),
         where=(village.in_(_subtree(unit)), held_on >= first, held_on < last),
     )

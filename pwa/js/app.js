@@ -10,7 +10,7 @@ import { newRequestView } from './staff-new.js';
 import { inboxLink, inboxView } from './inbox.js';
 import { turnOffPush } from './push.js';
 import {
-  canSync, forgetGridData, mine, onChange, startAutoSync, waiting,
+  canSync, forgetGridData, onChange, startAutoSync, waitingCount,
 } from './outbox.js';
 
 /** Grid-work and measures screens load on first use: a resident's phone never downloads them (the service
@@ -71,7 +71,7 @@ function show(main, el) {
 const waitingBadge = h('span', { class: 'count', hidden: true });
 
 async function showWaiting() {
-  const n = canSync() ? waiting(await mine()).length : 0;
+  const n = await waitingCount();
   waitingBadge.textContent = String(n);
   waitingBadge.hidden = n === 0;
   waitingBadge.parentElement?.setAttribute('aria-label', n ? `走访，${n} 条待上传` : '走访');
@@ -103,7 +103,7 @@ function renderHeader() {
         // A shared phone must not keep receiving the previous user's messages.
         await turnOffPush().catch(() => {});
         // Unsent visits stay on the phone under their author and go out at that account's next login.
-        const left = canSync() ? waiting(await mine()).length : 0;
+        const left = await waitingCount();
         if (canSync()) await forgetGridData().catch(() => {});
         await logout();
         toast(left ? `已退出登录；本机还有 ${left} 条走访待上传，该账号再次登录后自动上传` : '已退出登录');

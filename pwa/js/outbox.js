@@ -50,6 +50,11 @@ export async function mine() {
 
 export const waiting = (rows) => rows.filter((r) => r.state !== 'sent');
 
+/** How many of the signed-in worker's ops are still on the phone (waiting or refused); 0 for other roles. */
+export async function waitingCount() {
+  return canSync() ? waiting(await mine()).length : 0;
+}
+
 export function syncStatus() {
   return { ...status };
 }
