@@ -17,9 +17,9 @@ from models.enums import Role
 from models.org import OrgUnit
 from models.resident_request import ResidentRequest
 from models.user import User
-from services import resident_requests
 from services.actor import Actor
 from services.errors import NotAuthenticated, PasswordChangeRequired, PermissionDenied
+from services.requests import resident_requests
 
 
 def _finish(session: Session, succeeded: bool) -> None:

@@ -47,7 +47,7 @@ def create_user(args: argparse.Namespace) -> int:
     from core.db import session_scope
     from models.enums import Role
     from services.errors import DomainError
-    from services.users import create_user as create
+    from services.people.users import create_user as create
 
     password = args.password or getpass.getpass("初始密码 / initial password: ")
     try:
@@ -71,7 +71,7 @@ def create_user(args: argparse.Namespace) -> int:
 def create_district(args: argparse.Namespace) -> int:
     from core.db import session_scope
     from services.errors import DomainError
-    from services.org import create_district as create
+    from services.people.org import create_district as create
 
     try:
         with session_scope() as session:
@@ -99,7 +99,7 @@ def calendar_import(args: argparse.Namespace) -> int:
     """Import one year's official schedule from a JSON or CSV file; nothing is written unless all of it is valid."""
     from core.clock import utc_now
     from core.db import session_scope
-    from services import calendar
+    from services.clocks import calendar
     from services.errors import DomainError
     from services.rules import calendar_schedule as schedule
 
@@ -143,7 +143,7 @@ def calendar_status() -> int:
     """The years covered, and a warning line for this year or next year when missing."""
     from core.clock import utc_now
     from core.db import session_scope
-    from services import calendar
+    from services.clocks import calendar
 
     if _schema_missing():
         return 2

@@ -21,13 +21,14 @@ from models.resident_request import Category, ResidentRequest, RoutingRule
 from models.resident_request_schemas import ActionCommand, ResidentRequestCreate
 from models.stationing import ReceptionSession, Stationing, StationingMember
 from models.stationing_schemas import MatterCreate
-from services import calendar, request_actions, whistle_sweep
-from services import stationing as stationing_service
 from services.actor import Actor
-from services.org import add_unit
-from services.resident_requests import Registration, register
+from services.clocks import calendar
+from services.people.org import add_unit
+from services.people.users import create_user
+from services.requests import request_actions, whistle_sweep
+from services.requests.resident_requests import Registration, register
 from services.rules.case_code import format_case_code
-from services.users import create_user
+from services.stationing import stationing as stationing_service
 
 DEMO_PASSWORD = "Bandeng-2026"
 DISTRICT_CODE = "990100"

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from core.crypto import get_cipher
 from models.grid import Household, LedgerEnrolment, LedgerType, Visit
-from services.sync_log import record_change
+from services.gridwork.sync_log import record_change
 
 if TYPE_CHECKING:
     from bandeng.demo import Demo

@@ -35,8 +35,8 @@ def instant(args: argparse.Namespace, now: datetime) -> datetime:
 
 
 def run(args: argparse.Namespace) -> int:
-    from services import outbox
-    from services.sla_sweep import sweep
+    from services.clocks.sla_sweep import sweep
+    from services.notify import outbox
 
     try:
         at = instant(args, utc_now())

@@ -1,4 +1,4 @@
-"""Measures benchmark: GET /metrics's work (services.metrics.report) for a town and for one of its villages,
+"""Measures benchmark: GET /metrics's work (services.measures.metrics.report) for a town and for one of its villages,
 over the last 30 and 365 days, with 100,000 and 1,000,000 requests, on SQLite and PostgreSQL.
 
     python bench/metrics.py [--sizes 100000,1000000] [--quick] [--sqlite-only | --pg-only] [--json]
@@ -36,8 +36,8 @@ from models.enums import Role, UnitKind
 from models.org import OrgUnit
 from models.resident_request import ResidentRequest
 from models.user import User
-from services import metrics
 from services.actor import Actor
+from services.measures import metrics
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_metrics"
 SIZES = (100_000, 1_000_000)

@@ -44,10 +44,10 @@ from models.notification import Notification
 from models.org import OrgUnit
 from models.resident_request import Category, ResidentRequestEvent
 from models.sla import SlaPolicy, SlaTimer
-from services.org import add_unit
+from services.clocks.sla_sweep import sweep
+from services.people.org import add_unit
+from services.people.users import create_user
 from services.rules.case_code import ALPHABET, LENGTH
-from services.sla_sweep import sweep
-from services.users import create_user
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_sla"
 SIZES = (100_000, 1_000_000)

@@ -107,7 +107,7 @@ def _check_vapid(private_key: str, public_key: str) -> None:
     if not matches:
         raise ValueError(
             "BANDENG_VAPID_PRIVATE_KEY (32 bytes) and BANDENG_VAPID_PUBLIC_KEY (65 bytes), base64url, must be "
-            "one key pair: generate them with `python -m services.channels vapid`"
+            "one key pair: generate them with `python -m services.notify.channels vapid`"
         )
 
 

@@ -20,7 +20,7 @@ from models.org import OrgUnit
 from models.resident_request import ResidentRequest
 from models.user import User
 from services.actor import Actor
-from services.org import add_unit
+from services.people.org import add_unit
 
 DEFAULT_PASSWORD = "Grid-2026-ok"
 _mobiles = itertools.count(13900000001)
@@ -127,7 +127,7 @@ def make_resident_request(
     """A registered request through the real service (routing, event and deadline included)."""
     from models.enums import Channel
     from models.resident_request_schemas import ResidentRequestCreate
-    from services.resident_requests import Registration, register
+    from services.requests.resident_requests import Registration, register
 
     assert unit.id is not None
     data = ResidentRequestCreate(

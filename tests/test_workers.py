@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, select
 
 from models.audit import RateLimitBucket
-from services import rate_limit
+from services.people import rate_limit
 from workers.scheduler import build_scheduler
 
 

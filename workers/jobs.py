@@ -11,7 +11,8 @@ from sqlmodel import col
 from core.clock import utc_now
 from core.db import session_scope
 from models.user import RefreshToken
-from services import calendar, rate_limit
+from services.clocks import calendar
+from services.people import rate_limit
 
 log = logging.getLogger("bandeng.workers")
 
@@ -47,14 +48,14 @@ def check_calendar_coverage(now: datetime | None = None, engine: Engine | None =
 
 def sweep_sla(now: datetime | None = None, engine: Engine | None = None) -> int:
     """Move every SLA clock whose next stage has come; returns how many moved."""
-    from services.sla_sweep import sweep
+    from services.clocks.sla_sweep import sweep
 
     return sweep(now or utc_now(), engine=engine).advanced
 
 
 def deliver_notifications(now: datetime | None = None, engine: Engine | None = None) -> int:
     """Deliver due outbox rows (inbox, push, SMS); returns how many were delivered."""
-    from services.outbox import deliver_due
+    from services.notify.outbox import deliver_due
 
     report = deliver_due(now or utc_now(), engine=engine)
     if report.retried or report.failed:
@@ -64,7 +65,7 @@ def deliver_notifications(now: datetime | None = None, engine: Engine | None = N
 
 def send_daily_digests(now: datetime | None = None, engine: Engine | None = None) -> int:
     """Fold each cadre's pending digest items into one push and one SMS; returns how many digests."""
-    from services.outbox import send_digests
+    from services.notify.outbox import send_digests
 
     written = send_digests(now or utc_now(), engine=engine)
     log.info("wrote %d daily digests", written)
@@ -74,7 +75,7 @@ def send_daily_digests(now: datetime | None = None, engine: Engine | None = None
 def alert_silent_devices(now: datetime | None = None, engine: Engine | None = None) -> int:
     """Tell grid leaders about phones silent for 3 days (one alert per device per day, one transaction
     each); returns how many alerts were new."""
-    from services import sync
+    from services.gridwork import sync
 
     now = now or utc_now()
     with session_scope(engine) as session:
@@ -91,7 +92,7 @@ def alert_silent_devices(now: datetime | None = None, engine: Engine | None = No
 def generate_reception_sessions(now: datetime | None = None, engine: Engine | None = None) -> int:
     """Keep 8 weeks of reception sessions ahead for every active stationing (one transaction each);
     returns how many sessions were new."""
-    from services import stationing
+    from services.stationing import stationing
 
     now = now or utc_now()
     with session_scope(engine) as session:
@@ -107,7 +108,7 @@ def generate_reception_sessions(now: datetime | None = None, engine: Engine | No
 
 def send_stationing_summaries(now: datetime | None = None, engine: Engine | None = None) -> int:
     """Monday morning: last week's summary to every stationed cadre (once per week, by its dedupe key)."""
-    from services import stationing_summary
+    from services.stationing import stationing_summary
 
     with session_scope(engine) as session:
         written = stationing_summary.send(session, now or utc_now())
@@ -117,7 +118,7 @@ def send_stationing_summaries(now: datetime | None = None, engine: Engine | None
 
 def flag_unanswered_whistles(now: datetime | None = None, engine: Engine | None = None) -> int:
     """Whistles past their report deadline: a timeline event and a message, once each."""
-    from services import whistle_sweep
+    from services.requests import whistle_sweep
 
     with session_scope(engine) as session:
         return whistle_sweep.flag_unanswered(session, now or utc_now())

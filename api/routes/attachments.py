@@ -14,8 +14,8 @@ from api.deps import CurrentActor, SessionDep
 from api.errors import described
 from core.clock import utc_now
 from core.settings import get_settings
-from services import attachments
-from services.storage import BlobStore, get_store
+from services.gridwork import attachments
+from services.gridwork.storage import BlobStore, get_store
 
 router = APIRouter()
 

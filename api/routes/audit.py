@@ -11,8 +11,8 @@ from api.deps import SessionDep, require_role
 from models.enums import Role
 from models.types import DbId, Text
 from models.user_schemas import AuditLogPage
-from services import audit_views
 from services.actor import Actor
+from services.people import audit_views
 
 router = APIRouter()
 

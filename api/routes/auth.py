@@ -14,8 +14,8 @@ from api.deps import ClientIP, CurrentActorAny, SessionDep
 from api.errors import error_response
 from core.clock import utc_now
 from models.user_schemas import LoginInput, Me, PasswordChangeInput, RefreshInput, TokenPair
-from services import auth
 from services.errors import DomainError
+from services.people import auth
 
 router = APIRouter()
 me_router = APIRouter()

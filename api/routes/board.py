@@ -10,8 +10,9 @@ from api.errors import described, error_response
 from core.clock import utc_now
 from models.stationing_schemas import BoardPublic
 from models.types import DbId
-from services import notice_board, rate_limit
 from services.errors import DomainError
+from services.people import rate_limit
+from services.stationing import notice_board
 
 router = APIRouter()
 

@@ -13,8 +13,8 @@ from api.errors import described
 from core.clock import utc_now
 from models.calendar_schemas import IMPORT_REQUEST_BODY, CalendarCoverage, CalendarYearDetail, ImportResult
 from models.enums import Role
-from services import calendar
 from services.actor import Actor
+from services.clocks import calendar
 from services.rules import calendar_schedule as schedule
 
 router = APIRouter()

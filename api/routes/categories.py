@@ -11,8 +11,8 @@ from api.deps import CurrentActor, SessionDep, require_role
 from models.category_schemas import CategoryCreate, CategoryPublic, CategoryUpdate
 from models.enums import Role
 from models.resident_request import Category
-from services import categories
 from services.actor import Actor
+from services.requests import categories
 
 router = APIRouter()
 

@@ -29,8 +29,8 @@ from models.household_schemas import (
 )
 from models.resident_request_schemas import RevealedPhone, RevealPhone
 from models.types import DbId, Text
-from services import household_conflicts, households, phones
 from services.errors import Invalid
+from services.gridwork import household_conflicts, households, phones
 
 router = APIRouter()
 

@@ -23,8 +23,8 @@ from models.household_schemas import (
     LedgerTypeUpdate,
 )
 from models.types import DbId, Text
-from services import ledgers, visits_due
 from services.errors import Invalid
+from services.gridwork import ledgers, visits_due
 
 router = APIRouter()
 

@@ -16,8 +16,9 @@ from core.clock import utc_now
 from core.settings import get_settings
 from models.metrics_schemas import MetricsReport, PublicResults
 from models.types import DbId
-from services import metrics, rate_limit
 from services.errors import DomainError, Invalid
+from services.measures import metrics
+from services.people import rate_limit
 
 router = APIRouter()
 public_router = APIRouter()

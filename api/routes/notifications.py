@@ -16,9 +16,9 @@ from core.clock import utc_now
 from core.settings import get_settings
 from models.notification import Notification
 from models.types import Text
-from services import channels, outbox
 from services.errors import NotFound
-from services.users import parse_id_cursor
+from services.notify import channels, outbox
+from services.people.users import parse_id_cursor
 
 router = APIRouter()
 

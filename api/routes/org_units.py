@@ -11,8 +11,8 @@ from api.deps import CurrentActor, SessionDep, require_role
 from models.enums import Role, UnitKind
 from models.org import OrgUnit, OrgUnitPublic
 from models.org_schemas import OrgUnitCreate, OrgUnitUpdate
-from services import org
 from services.actor import Actor
+from services.people import org
 
 router = APIRouter()
 

@@ -20,8 +20,8 @@ from models.public_schemas import (
     RatingInput,
     StatusQuery,
 )
-from services import public
 from services.errors import DomainError
+from services.requests import public
 
 router = APIRouter()
 

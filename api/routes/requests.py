@@ -21,9 +21,9 @@ from models.resident_request_schemas import (
     RevealPhone,
 )
 from models.types import DbId, Text
-from services import request_actions, request_views, resident_requests
-from services.phones import reveal_reporter_phone
-from services.resident_requests import Registration
+from services.gridwork.phones import reveal_reporter_phone
+from services.requests import request_actions, request_views, resident_requests
+from services.requests.resident_requests import Registration
 
 router = APIRouter()
 

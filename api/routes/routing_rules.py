@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 from api.deps import SessionDep, require_role
 from models.category_schemas import RoutingRuleCreate, RoutingRulePublic, RoutingRuleUpdate
 from models.enums import Role
-from services import routing
 from services.actor import Actor
+from services.requests import routing
 
 router = APIRouter()
 

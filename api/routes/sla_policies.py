@@ -11,8 +11,8 @@ from api.errors import described
 from core.clock import utc_now
 from models.enums import Role
 from models.sla_schemas import SlaPolicyChange, SlaPolicyPublic, SlaPolicyRepin, SlaPolicyRetire, SlaRepinResult
-from services import sla_policies
 from services.actor import Actor
+from services.clocks import sla_policies
 
 router = APIRouter()
 

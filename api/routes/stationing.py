@@ -25,7 +25,7 @@ from models.stationing_schemas import (
     StationingUpdate,
 )
 from models.types import DbId
-from services import stationing as service
+from services.stationing import stationing as service
 
 router = APIRouter()
 

@@ -11,7 +11,7 @@ from api.deps import CurrentActor, SessionDep
 from api.errors import described
 from core.clock import utc_now
 from models.sync_schemas import MAX_OPS, PullPage, PushEnvelope, PushResult
-from services import sync
+from services.gridwork import sync
 
 router = APIRouter()
 

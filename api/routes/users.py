@@ -11,8 +11,8 @@ from core.clock import utc_now
 from models.enums import Role
 from models.types import DbId, Text
 from models.user_schemas import PasswordResetInput, UserCreate, UserPage, UserPublic, UserUpdate
-from services import users
 from services.actor import Actor
+from services.people import users
 
 router = APIRouter()
 

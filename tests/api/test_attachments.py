@@ -16,7 +16,7 @@ from core.clock import utc_now
 from models.enums import Role
 from models.grid import Attachment, Visit
 from tests.factories import Town, auth_header, make_town, make_user
-from tests.services.test_attachments import (
+from tests.services.gridwork.test_attachments import (
     assert_clean,
     attachments_dir,
     make_gif,

@@ -12,8 +12,8 @@ from models.audit import AuditLog
 from models.enums import Role
 from models.org import OrgUnit
 from models.user import RefreshToken, User
-from services import auth
 from services.errors import DomainError
+from services.people import auth
 from tests.factories import DEFAULT_PASSWORD, auth_header, make_town, make_user
 
 MOBILE = "13912340042"

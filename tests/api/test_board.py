@@ -13,8 +13,8 @@ from core.clock import utc_now
 from models.enums import Role
 from models.stationing import ReceptionSession, Stationing
 from models.stationing_schemas import AttendanceInput, MatterCreate, MemberCreate
-from services import stationing
-from services.calendar import local_today
+from services.clocks.calendar import local_today
+from services.stationing import stationing
 from tests.factories import Town, actor_of, category_id, make_town, make_user
 
 MOBILE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")

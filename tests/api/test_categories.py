@@ -10,7 +10,7 @@ from models.audit import AuditLog
 from models.enums import RequestClass, Role
 from models.resident_request import Category
 from services.errors import Conflict
-from services.org import unique_or_conflict
+from services.people.org import unique_or_conflict
 from tests.factories import Town, auth_header, make_town, make_user
 
 URL = "/api/v1/categories"

@@ -15,7 +15,7 @@ from models.notification import Notification
 from models.resident_request import ResidentRequest, ResidentRequestEvent
 from models.stationing import Stationing
 from models.user import User
-from services import whistle_sweep
+from services.requests import whistle_sweep
 from tests.factories import Town, actor_of, auth_header, make_resident_request, make_town, make_user
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 in China

@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 from models.enums import Role
 from models.grid import Attachment, Visit
 from tests.factories import auth_header, make_town, make_user
-from tests.services.test_attachments import attachments_dir, make_jpeg, sha, stored_files
+from tests.services.gridwork.test_attachments import attachments_dir, make_jpeg, sha, stored_files
 
 __all__ = ["attachments_dir"]  # the fixture, imported to be used here
 

@@ -18,8 +18,8 @@ from models.resident_request import ResidentRequest
 from models.resident_request_schemas import ActionCommand
 from models.stationing import ReceptionSession
 from models.user import User
-from services import request_actions
-from services.calendar import local_today
+from services.clocks.calendar import local_today
+from services.requests import request_actions
 from tests.factories import Town, actor_of, auth_header, make_resident_request, make_town, make_user, stationing_body
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -19,10 +19,10 @@ from core.clock import utc_now
 from models.enums import NotificationChannel, NotificationStatus, Role
 from models.notification import Notification, PushSubscription
 from models.user import User
-from services.channels import check_endpoint
-from services.outbox import deliver_due
+from services.notify.channels import check_endpoint
+from services.notify.outbox import deliver_due
 from tests.factories import auth_header, make_town, make_user
-from tests.services.test_outbox import People, committed_people, enqueue
+from tests.services.notify.test_outbox import People, committed_people, enqueue
 
 BASE = "/api/v1/notifications"
 SUBSCRIPTIONS = f"{BASE}/push/subscriptions"

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from models.audit import AuditLog
 from models.enums import Role, UnitKind
 from models.org import OrgUnit
-from services.org import add_unit
+from services.people.org import add_unit
 from tests.factories import Town, auth_header, make_town, make_user
 
 URL = "/api/v1/org-units"

@@ -12,7 +12,7 @@ from core.clock import utc_now
 from models.enums import Role
 from models.resident_request import ResidentRequest
 from models.resident_request_schemas import ActionCommand
-from services import request_actions
+from services.requests import request_actions
 from tests.factories import Town, actor_of, auth_header, category_id, make_resident_request, make_town, make_user
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from core.clock import utc_now
 from models.enums import Action, RatingLevel, Role
 from models.resident_request_schemas import ActionCommand
-from services import request_actions
+from services.requests import request_actions
 from tests.api.test_board import ID_NUMBER, MOBILE
 from tests.factories import Town, actor_of, make_resident_request, make_town, make_user
 

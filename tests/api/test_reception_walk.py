@@ -17,10 +17,10 @@ from core.settings import get_settings
 from models.enums import Role
 from models.resident_request import ResidentRequest
 from models.user import User
-from services import stationing_summary
-from services.calendar import local_today
+from services.clocks.calendar import local_today
 from services.rules.case_code import format_case_code
 from services.rules.sla import end_of_day
+from services.stationing import stationing_summary
 from tests.factories import Town, auth_header, category_id, make_town, make_user, stationing_body
 
 API = "/api/v1"

@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 from models.audit import AuditLog
 from models.enums import Role, UnitKind
 from models.resident_request import Category, RoutingRule
-from services.org import add_unit
-from services.routing import route
+from services.people.org import add_unit
+from services.requests.routing import route
 from tests.factories import Town, auth_header, make_town, make_user
 
 URL = "/api/v1/routing-rules"

@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from core.clock import utc_now
 from models.enums import Role
-from services.sla_sweep import sweep
+from services.clocks.sla_sweep import sweep
 from tests.factories import auth_header, category_id, make_town, make_user
-from tests.services.test_sla_sweep import in_session
+from tests.services.clocks.test_sla_sweep import in_session
 
 
 async def test_a_request_left_alone_turns_yellow_then_red_and_residents_see_no_cards(

@@ -14,7 +14,7 @@ from core.clock import utc_now
 from models.enums import Role
 from models.stationing import ReceptionSession
 from models.user import User
-from services.calendar import local_today
+from services.clocks.calendar import local_today
 from tests.factories import Town, auth_header, category_id, make_town, make_user, stationing_body
 
 BASE = "/api/v1/stationings"

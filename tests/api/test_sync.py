@@ -11,7 +11,7 @@ from sqlmodel import Session
 from core.crypto import get_cipher
 from models.enums import Role
 from models.grid import Household, Resident
-from services.sync_log import record_change
+from services.gridwork.sync_log import record_change
 from tests.factories import auth_header, make_town, make_user
 
 DEVICE = str(uuid.uuid4())

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from models.audit import AuditLog
 from models.enums import Role, UnitKind
 from models.user import RefreshToken, User
-from services.users import role_fits_unit
+from services.people.users import role_fits_unit
 from tests.factories import DEFAULT_PASSWORD, Town, auth_header, make_town, make_user
 
 NEW_MOBILE = "13955550123"

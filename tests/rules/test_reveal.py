@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models.enums import Role
-from services.phones import RevealField, may_reveal
+from services.gridwork.phones import RevealField, may_reveal
 
 ALLOWED: dict[Role, set[str]] = {
     Role.grid_member: {"phone"},

@@ -1,0 +1,1 @@
+"""Grid work: households and residents, visits, offline sync, ledgers, photos and phone reveals."""

@@ -1,0 +1,1 @@
+"""Measures of the work, counted from events."""

@@ -1,0 +1,1 @@
+"""Telling people: the notification outbox and its delivery channels."""

@@ -1,0 +1,1 @@
+"""Accounts and the org tree: sign-in, users, units, who reaches what, and the audit log's reader."""

@@ -1,0 +1,43 @@
+"""Reading the audit log: auditors only, newest first, filtered, keyset by id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col
+
+from models.audit import AuditLog, AuditLogPublic
+from models.user_schemas import AuditLogPage
+from services.actor import Actor
+from services.people.users import parse_id_cursor
+from services.people.visibility import readable_audit
+
+
+def list_page(
+    session: Session,
+    actor: Actor,
+    *,
+    action: str | None,
+    actor_id: int | None,
+    at_from: datetime | None,
+    at_to: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> AuditLogPage:
+    """Records the actor may read (see readable_audit), newest first; `at_to` is exclusive."""
+    query = readable_audit(actor)
+    before = parse_id_cursor(cursor)
+    if before is not None:
+        query = query.where(col(AuditLog.id) < before)
+    if action is not None:
+        query = query.where(col(AuditLog.action) == action)
+    if actor_id is not None:
+        query = query.where(col(AuditLog.actor_id) == actor_id)
+    if at_from is not None:
+        query = query.where(col(AuditLog.at) >= at_from)
+    if at_to is not None:
+        query = query.where(col(AuditLog.at) < at_to)
+    rows = session.exec(query.order_by(col(AuditLog.id).desc()).limit(limit + 1)).all()
+    items = [AuditLogPublic.model_validate(row.model_dump()) for row in rows[:limit]]
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return AuditLogPage(items=items, next_cursor=next_cursor)
