@@ -46,7 +46,7 @@ def free_port() -> int:
 
 
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "uvicorn", "bandeng.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", "1", "--log-level", "warning", "--no-access-log"]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 30

@@ -61,7 +61,7 @@ IMPORT_REQUEST_BODY: dict[str, Any] = {
 }
 
 
-class ImportResult(SQLModel):
+class CalendarImportResult(SQLModel):
     """What an import wrote and which deadlines it moved."""
 
     year: int

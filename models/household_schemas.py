@@ -139,7 +139,7 @@ class ConflictResolution(SQLModel):
     household: HouseholdPublic = Field(description="处理后的住户（版本已加一，手机下次同步会收到）")
 
 
-class ImportResult(SQLModel):
+class HouseholdImportResult(SQLModel):
     grid_id: int
     imported: int = Field(description="新建的住户数")
 

@@ -11,10 +11,10 @@ from starlette.exceptions import HTTPException
 from api.deps import SessionDep, require_role
 from api.errors import described
 from core.clock import utc_now
-from models.calendar_schemas import IMPORT_REQUEST_BODY, CalendarCoverage, CalendarYearDetail, ImportResult
+from models.calendar_schemas import IMPORT_REQUEST_BODY, CalendarCoverage, CalendarImportResult, CalendarYearDetail
 from models.enums import Role
 from services.actor import Actor
-from services.clocks import calendar
+from services.clocks import calendar, deadlines
 from services.rules import calendar_schedule as schedule
 
 router = APIRouter()
@@ -75,7 +75,7 @@ def get_year(session: SessionDep, _: Reader, year: Year) -> CalendarYearDetail:
 
 @router.put(
     "/years/{year}",
-    response_model=ImportResult,
+    response_model=CalendarImportResult,
     summary="导入某年的官方节假日安排",
     openapi_extra={"requestBody": IMPORT_REQUEST_BODY},
     responses=described(
@@ -92,9 +92,9 @@ def import_year(
     year: Year,
     upload: Upload,
     source: Annotated[str | None, Query(max_length=100, description="来源，如国务院办公厅通知文号")] = None,
-) -> ImportResult:
+) -> CalendarImportResult:
     """Replace the year's calendar (all or nothing) and recompute the deadlines counted over it."""
-    return calendar.import_file(
+    return deadlines.import_file(
         session,
         upload.raw,
         csv_format=upload.csv_format,

@@ -17,10 +17,10 @@ from models.household_schemas import (
     HouseholdConflictPage,
     HouseholdCreate,
     HouseholdDetail,
+    HouseholdImportResult,
     HouseholdPage,
     HouseholdPublic,
     HouseholdUpdate,
-    ImportResult,
     ResidentCreate,
     ResidentPublic,
     ResidentUpdate,
@@ -75,7 +75,7 @@ def create_household(body: HouseholdCreate, session: SessionDep, actor: CurrentA
 
 @router.post(
     "/households/import",
-    response_model=ImportResult,
+    response_model=HouseholdImportResult,
     status_code=status.HTTP_201_CREATED,
     responses=described(
         s413="文件超过 1 MB",
@@ -84,7 +84,9 @@ def create_household(body: HouseholdCreate, session: SessionDep, actor: CurrentA
     ),
     summary="导入网格住户 CSV（表头 head_name,address,phone,member_count,notes；全部成功或全部不导入）",
 )
-async def import_households(request: Request, grid_id: DbId, session: SessionDep, actor: CurrentActor) -> ImportResult:
+async def import_households(
+    request: Request, grid_id: DbId, session: SessionDep, actor: CurrentActor
+) -> HouseholdImportResult:
     if request.headers.get("content-type", "").split(";")[0].strip() != "text/csv":
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "请以 text/csv 上传")
     body = bytearray()
@@ -97,7 +99,7 @@ async def import_households(request: Request, grid_id: DbId, session: SessionDep
     except UnicodeDecodeError:
         raise Invalid("文件应为 UTF-8 编码", field="file", code="encoding_invalid") from None
     count = households.import_csv(session, actor, grid_id, text, now=utc_now())
-    return ImportResult(grid_id=grid_id, imported=count)
+    return HouseholdImportResult(grid_id=grid_id, imported=count)
 
 
 # Before /households/{household_id}, which would otherwise take "conflicts" for an id.

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from models.enums import DurationUnit, RequestClass, SlaClock
-from models.resident_request import Category, ResidentRequest
+from models.resident_request import Category
 from models.sla import SlaPolicy, SlaTimer
 from models.sla_schemas import (
     CLOCK_LABELS,
@@ -24,7 +24,7 @@ from models.sla_schemas import (
 )
 from services import audit
 from services.actor import Actor
-from services.clocks import sla
+from services.clocks import deadlines
 from services.errors import Conflict, Invalid, NotFound
 from services.people.org import ensure_admin, unique_or_conflict
 
@@ -104,38 +104,15 @@ def repin(session: Session, actor: Actor, policy_id: int, data: SlaPolicyRepin, 
     (the current version) and recompute their due times; a preview only counts them."""
     ensure_admin(actor)
     policy = _current(session, policy_id)
-    stale = (
-        SlaPolicy.scope == policy.scope,
-        SlaPolicy.clock == policy.clock,
-        col(SlaPolicy.version) < policy.version,
-        col(SlaTimer.met_at).is_(None),
+    older = select(SlaPolicy.id).where(
+        SlaPolicy.scope == policy.scope, SlaPolicy.clock == policy.clock, col(SlaPolicy.version) < policy.version
     )
+    stale = col(SlaTimer.policy_id).in_(older)
     if data.preview:
-        count = session.exec(select(func.count()).select_from(SlaTimer).join(SlaPolicy).where(*stale)).one()
+        count = session.exec(select(func.count()).where(stale, col(SlaTimer.met_at).is_(None))).one()
         return SlaRepinResult(preview=True, timers=count, repinned=0, due_moved=0)
-    # Lock the requests first, as request actions and the sweep do, so none of them deadlock.
-    affected = select(SlaTimer.resident_request_id).join(SlaPolicy).where(*stale)
-    requests = {
-        rr.id: rr
-        for rr in session.exec(
-            select(ResidentRequest)
-            .where(col(ResidentRequest.id).in_(affected))
-            .order_by(col(ResidentRequest.id))
-            .with_for_update()
-        ).all()
-    }
-    timers = session.exec(select(SlaTimer).join(SlaPolicy).where(*stale).order_by(col(SlaTimer.id))).all()
-    moved = repinned = 0
-    for timer in timers:
-        rr = requests.get(timer.resident_request_id)
-        if rr is None:
-            continue  # its request was created after the lock was taken: left for the next re-pin
-        timer.policy_id = policy.id or 0
-        moved += sla.recompute(session, timer, policy, now)
-        repinned += 1
-        if timer.clock == SlaClock.feedback and timer.cycle == rr.cycle and rr.feedback_due_at != timer.due_at:
-            rr.feedback_due_at, rr.updated_at = timer.due_at, now  # the request mirrors its feedback clock
-    result = SlaRepinResult(preview=False, timers=len(timers), repinned=repinned, due_moved=moved)
+    done = deadlines.recount(session, stale, now, pin=policy)
+    result = SlaRepinResult(preview=False, timers=done.timers, repinned=done.recounted, due_moved=done.moved)
     audit.record(
         session,
         "sla_policy.repin",

@@ -23,11 +23,10 @@ from models.household_schemas import (
 )
 from models.org import OrgUnit
 from models.user import User
-from services import audit
+from services import audit, keyset
 from services.actor import Actor
 from services.errors import Conflict, Invalid, NotFound, PermissionDenied
 from services.gridwork import households
-from services.people.users import parse_id_cursor
 from services.people.visibility import CONFLICT_RESOLVERS, readable_household_conflicts
 from services.rules.field_messages import problem
 from services.rules.household_conflicts import NOT_GIVEN, chosen_value
@@ -51,7 +50,7 @@ def list_page(
         query = query.where(
             col(HouseholdConflict.household_id).in_(select(Household.id).where(Household.grid_id == grid_id))
         )
-    before = parse_id_cursor(cursor)
+    before = keyset.parse_id(cursor)
     if before is not None:
         query = query.where(col(HouseholdConflict.id) < before)
     rows = session.exec(query.order_by(col(HouseholdConflict.id).desc()).limit(limit + 1)).all()

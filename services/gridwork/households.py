@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from core.crypto import get_cipher, mask_phone
@@ -26,9 +24,11 @@ from models.household_schemas import (
     ResidentUpdate,
 )
 from models.org import OrgUnit
+from services import keyset
 from services.actor import Actor
 from services.errors import Conflict, DomainError, Invalid, NotFound
 from services.gridwork.sync_log import record_change
+from services.people import reach
 from services.people.visibility import HOUSEHOLD_READERS, readable_households
 from services.rules.household_csv import Problem, parse_households
 from services.rules.id_numbers import id_number_problem, mask_id_number, normalize_id_number
@@ -45,21 +45,6 @@ class ImportRejected(Invalid):
             for p in problems
         ]
         DomainError.__init__(self, f"导入失败：{len(problems)} 处错误，未导入任何住户", detail=detail)
-
-
-def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{at.isoformat()}|{row_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        at, row_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        return parsed, uuid.UUID(row_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid("分页游标无效", field="cursor", code="cursor_invalid") from None
 
 
 def next_version(session: Session, entity: str, entity_id: uuid.UUID) -> int:
@@ -111,7 +96,7 @@ def grid_in_scope(session: Session, actor: Actor, grid_id: int) -> OrgUnit:
         or grid is None
         or grid.kind != UnitKind.grid
         or not grid.is_active
-        or not grid.path.startswith(actor.unit_path or "\x00")
+        or not reach.within(grid.path, actor.unit_path)
     ):
         raise Invalid("网格不存在或不在您的范围", field="grid_id", code="grid_not_found")
     return grid
@@ -160,10 +145,7 @@ def list_page(
             )
         )
     if cursor:
-        at, last_id = decode_cursor(cursor)
-        query = query.where(
-            or_(col(Household.created_at) < at, and_(col(Household.created_at) == at, col(Household.id) < last_id))
-        )
+        query = query.where(keyset.older_than(col(Household.created_at), col(Household.id), cursor))
     rows = session.exec(
         query.order_by(col(Household.created_at).desc(), col(Household.id).desc()).limit(limit + 1)
     ).all()
@@ -171,7 +153,7 @@ def list_page(
     rows = rows[:limit]
     return HouseholdPage(
         items=[public(h) for h in rows],
-        next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None,
+        next_cursor=keyset.encode(rows[-1].created_at, rows[-1].id) if more and rows else None,
     )
 
 

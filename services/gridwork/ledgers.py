@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, true
+from sqlalchemy import or_, true
 from sqlmodel import Session, col, select
 
 from models.enums import Role
@@ -20,10 +20,10 @@ from models.household_schemas import (
     LedgerTypeUpdate,
 )
 from models.user import User
-from services import audit
+from services import audit, keyset
 from services.actor import Actor
 from services.errors import Conflict, Invalid, NotFound, PermissionDenied
-from services.gridwork.households import decode_cursor, encode_cursor, get_readable, next_version
+from services.gridwork.households import get_readable, next_version
 from services.gridwork.sync_log import record_change
 from services.people.visibility import HOUSEHOLD_READERS, readable_households
 
@@ -139,20 +139,14 @@ def list_page(
     if not include_ended:
         query = query.where(col(LedgerEnrolment.is_active).is_(True))
     if cursor:
-        at, last_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                col(LedgerEnrolment.enrolled_at) < at,
-                and_(col(LedgerEnrolment.enrolled_at) == at, col(LedgerEnrolment.id) < last_id),
-            )
-        )
+        query = query.where(keyset.older_than(col(LedgerEnrolment.enrolled_at), col(LedgerEnrolment.id), cursor))
     order = (col(LedgerEnrolment.enrolled_at).desc(), col(LedgerEnrolment.id).desc())
     rows = session.exec(query.order_by(*order).limit(limit + 1)).all()
     more = len(rows) > limit
     items = [_public(*row) for row in rows[:limit]]
     _audit_sensitive_read(session, actor, items, now)
     last = rows[limit - 1][0] if more else None
-    return EnrolmentPage(items=items, next_cursor=encode_cursor(last.enrolled_at, last.id) if last else None)
+    return EnrolmentPage(items=items, next_cursor=keyset.encode(last.enrolled_at, last.id) if last else None)
 
 
 def _get_row(session: Session, actor: Actor, enrolment_id: uuid.UUID) -> tuple[LedgerEnrolment, LedgerType, Household]:

@@ -13,13 +13,14 @@ from models.grid import Household, Resident, SyncChange, Visit, VisitItem
 from models.org import OrgUnit
 from services.actor import Actor
 from services.gridwork.sync_households import household_record, resident_record
+from services.people import reach
 
 
 def changes_page(
     session: Session, actor: Actor, since: int, limit: int, *, visits_after: datetime
 ) -> tuple[list[dict[str, Any]], int, bool]:
     """Changes after `since` in the actor's grids: (changes, the cursor to pass next, whether more wait)."""
-    grids = select(OrgUnit.id).where(col(OrgUnit.kind) == UnitKind.grid, col(OrgUnit.path).startswith(actor.unit_path))
+    grids = select(OrgUnit.id).where(col(OrgUnit.kind) == UnitKind.grid, reach.subtree(actor.unit_path))
     rows = session.exec(
         select(SyncChange)
         .where(col(SyncChange.grid_id).in_(grids), col(SyncChange.seq) > since)

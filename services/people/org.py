@@ -22,6 +22,7 @@ from models.user import User
 from services import audit
 from services.actor import Actor
 from services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from services.people import reach
 from services.people.visibility import readable_units
 from services.rules.org_codes import check_code, check_parent, next_grid_code
 
@@ -96,7 +97,7 @@ def managed_unit(session: Session, actor: Actor, unit_id: int, *, field: str | N
         unit = get_unit(session, actor, unit_id)
     except NotFound:
         raise NotFound("单位不存在，或不在您的查看范围内", detail=detail) from None
-    if not unit.path.startswith(actor.unit_path):
+    if not reach.within(unit.path, actor.unit_path):
         raise PermissionDenied("该单位不在您的管辖范围内", code="out_of_scope", detail=detail)
     return unit
 
@@ -153,7 +154,7 @@ def _repath(session: Session, old_prefix: str, new_prefix: str) -> int:
     """Rewrite the path of a unit and all its descendants in one statement; returns the row count."""
     statement = (
         update(OrgUnit)
-        .where(col(OrgUnit.path).startswith(old_prefix))
+        .where(reach.subtree(old_prefix))
         .values(path=literal(new_prefix, String) + func.substr(OrgUnit.path, len(old_prefix) + 1, type_=String))
         .execution_options(synchronize_session="fetch")
     )
@@ -183,7 +184,7 @@ def _move(session: Session, actor: Actor, unit: OrgUnit, parent_id: int, code: s
 
 def _is_descendant(session: Session, unit: OrgUnit, other_id: int) -> bool:
     other = session.get(OrgUnit, other_id)
-    return other is not None and other.path.startswith(unit.path)
+    return other is not None and reach.within(other.path, unit.path)
 
 
 def _recode(session: Session, unit: OrgUnit, code: str) -> None:

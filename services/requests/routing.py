@@ -14,6 +14,7 @@ from models.resident_request import Category, RoutingRule
 from services import audit
 from services.actor import Actor
 from services.errors import Conflict, Invalid, NotFound
+from services.people import reach
 from services.people.org import ensure_admin, managed_unit, unique_or_conflict
 from services.people.visibility import subtree_ids
 from services.rules.routing import choose_handling_unit
@@ -91,7 +92,7 @@ def _handling_unit(session: Session, actor: Actor, unit: OrgUnit, handling_unit_
     (the town's, or the district's, functional departments)."""
     target = session.get(OrgUnit, handling_unit_id)
     allowed = target is not None and (
-        target.path.startswith(actor.unit_path)
+        reach.within(target.path, actor.unit_path)
         or (target.kind == UnitKind.department and target.parent_id in _chain(unit))
     )
     if target is None or not allowed:

@@ -14,7 +14,7 @@ from models.notification import Notification
 from models.resident_request import ResidentRequest
 from models.resident_request_schemas import ResidentRequestCreate
 from models.sla import SlaTimer, WorkCalendarDay, WorkCalendarYear
-from services.clocks import calendar
+from services.clocks import calendar, deadlines
 from services.errors import Invalid, PermissionDenied
 from services.requests.resident_requests import Registration, register
 from services.rules import calendar_schedule as schedule
@@ -159,7 +159,7 @@ def feedback_timer(session: Session, rr: ResidentRequest) -> SlaTimer:
 
 def test_a_good_year_is_written_whole_and_seen_at_once(session: Session) -> None:
     assert calendar.load(session).is_workday(date(2027, 1, 1)) is None
-    result = calendar.import_year(session, 2027, SCHEDULE_2027, source="国办发明电〔2026〕1号", actor=None, now=NOW)
+    result = deadlines.import_year(session, 2027, SCHEDULE_2027, source="国办发明电〔2026〕1号", actor=None, now=NOW)
     assert (result.days, result.holidays, result.makeup_workdays, result.replaced) == (365, 6, 1, False)
     assert "已导入 2027 年工作日历" in result.summary
     count = session.exec(
@@ -177,7 +177,7 @@ def test_a_good_year_is_written_whole_and_seen_at_once(session: Session) -> None
 def test_a_rolled_back_import_leaves_no_trace_in_the_cache(session: Session) -> None:
     calendar.load(session)  # the process cache holds the committed calendar
     savepoint = session.begin_nested()
-    calendar.import_year(session, 2027, SCHEDULE_2027, source="test", actor=None, now=NOW)
+    deadlines.import_year(session, 2027, SCHEDULE_2027, source="test", actor=None, now=NOW)
     assert 2027 in calendar.load(session).years
     savepoint.rollback()
     assert 2027 not in calendar.load(session).years
@@ -192,7 +192,7 @@ def test_a_rolled_back_correction_of_a_known_year_does_not_stick(session: Sessio
     assert calendar.load(session).is_workday(date(2026, 3, 2)) is True
     savepoint = session.begin_nested()
     closed = [{"date": "2026-03-02", "kind": "holiday", "name": "测试"}]
-    calendar.import_year(session, 2026, closed, source="test", actor=None, now=datetime(2026, 1, 1, tzinfo=UTC))
+    deadlines.import_year(session, 2026, closed, source="test", actor=None, now=datetime(2026, 1, 1, tzinfo=UTC))
     assert calendar.load(session).is_workday(date(2026, 3, 2)) is False
     savepoint.rollback()
     assert calendar.load(session).is_workday(date(2026, 3, 2)) is True
@@ -201,12 +201,12 @@ def test_a_rolled_back_correction_of_a_known_year_does_not_stick(session: Sessio
 
 
 def test_reimport_replaces_the_year(session: Session) -> None:
-    calendar.import_year(session, 2027, SCHEDULE_2027, source="first", actor=None, now=NOW)
+    deadlines.import_year(session, 2027, SCHEDULE_2027, source="first", actor=None, now=NOW)
     corrected = [
         {"date": "2027-01-01", "kind": "holiday", "name": "元旦"},
         {"date": "2027-01-02", "kind": "makeup_workday"},
     ]
-    result = calendar.import_year(session, 2027, corrected, source="second", actor=None, now=NOW)
+    result = deadlines.import_year(session, 2027, corrected, source="second", actor=None, now=NOW)
     assert result.replaced is True and "已替换" in result.summary
     rows = session.exec(
         select(WorkCalendarDay).where(col(WorkCalendarDay.day).between(date(2027, 1, 1), date(2027, 12, 31)))
@@ -220,7 +220,7 @@ def test_reimport_replaces_the_year(session: Session) -> None:
 def test_only_admins_import(session: Session, town: Town) -> None:
     cadre = actor_of(session, make_user(session, Role.town_cadre, town.town))
     with pytest.raises(PermissionDenied):
-        calendar.import_year(session, 2027, SCHEDULE_2027, source="x", actor=cadre, now=NOW)
+        deadlines.import_year(session, 2027, SCHEDULE_2027, source="x", actor=cadre, now=NOW)
 
 
 def test_import_settles_provisional_deadlines(session: Session, town: Town) -> None:
@@ -235,7 +235,7 @@ def test_import_settles_provisional_deadlines(session: Session, town: Town) -> N
     assert alert.recipient_id == admin.id and "2027" in alert.title
 
     actor = actor_of(session, admin)
-    result = calendar.import_year(session, 2027, SCHEDULE_2027, source="国办", actor=actor, now=NOW)
+    result = deadlines.import_year(session, 2027, SCHEDULE_2027, source="国办", actor=actor, now=NOW)
     assert (result.timers_recomputed, result.timers_moved) == (2, 2)
     # 01-01 is a holiday: Mon 01-04, Tue 01-05. The make-up Saturday 02-06 counts, the festival week doesn't.
     assert not first.provisional and first.due_at == end_of(date(2027, 1, 5)) == new_year_eve.feedback_due_at
@@ -259,27 +259,27 @@ def test_met_and_extended_deadlines_are_left_alone(session: Session, town: Town)
     timer = feedback_timer(session, rr)
     timer.met_at = NOW
     session.flush()
-    assert calendar.import_year(session, 2027, SCHEDULE_2027, source="x", actor=None, now=NOW).timers_recomputed == 0
+    assert deadlines.import_year(session, 2027, SCHEDULE_2027, source="x", actor=None, now=NOW).timers_recomputed == 0
     assert timer.due_at == end_of(date(2027, 1, 4)) and timer.provisional
 
 
 def test_daily_check_alerts_once_per_year_and_settles_stragglers(session: Session, town: Town) -> None:
     admin = make_user(session, Role.admin, town.district)
-    assert calendar.check_coverage(session, local(2026, 11, 1, 8)).missing == []  # before 15 November
-    check = calendar.check_coverage(session, local(2026, 11, 15, 8))
+    assert deadlines.check_coverage(session, local(2026, 11, 1, 8)).missing == []  # before 15 November
+    check = deadlines.check_coverage(session, local(2026, 11, 15, 8))
     assert check.missing == [2027]
-    assert calendar.check_coverage(session, local(2026, 11, 16, 8)).missing == [2027]
+    assert deadlines.check_coverage(session, local(2026, 11, 16, 8)).missing == [2027]
     # Counted from the table: outbox.enqueue's rowcount is -1 on PostgreSQL (psycopg).
     keys = session.exec(select(Notification.dedupe_key).where(Notification.recipient_id == admin.id)).all()
     assert keys == [f"calendar-missing:2027:inbox:{admin.id}"]
 
     # A request registered while the import was committing kept the fallback; the next check settles it.
     rr = consultation(session, town, local(2026, 12, 31, 15, 0))
-    calendar.import_year(session, 2027, SCHEDULE_2027, source="x", actor=None, now=NOW)
+    deadlines.import_year(session, 2027, SCHEDULE_2027, source="x", actor=None, now=NOW)
     timer = feedback_timer(session, rr)
     timer.provisional, timer.due_at = True, end_of(date(2027, 1, 4))
     session.flush()
-    check = calendar.check_coverage(session, local(2027, 1, 2, 8))
+    check = deadlines.check_coverage(session, local(2027, 1, 2, 8))
     assert (check.missing, check.recomputed, check.moved) == ([], 1, 1)
     assert not timer.provisional and timer.due_at == end_of(date(2027, 1, 5)) == rr.feedback_due_at
 
