@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,13 +13,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
 from core.db import get_engine
-from core.security import TokenInvalid, decode_access_token
+from core.net import client_address
+from core.security import AccessClaims, TokenInvalid, decode_access_token
+from core.settings import get_settings
 from models.enums import Role
 from models.org import OrgUnit
 from models.resident_request import ResidentRequest
 from models.user import User
 from services.actor import Actor
 from services.errors import NotAuthenticated, PasswordChangeRequired, PermissionDenied
+from services.people import revocation
 from services.requests import resident_requests
 
 
@@ -49,43 +53,60 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="POST /api/v1/auth/login 得到的 access_token")
 
 
-def _load_actor(session: Session, credentials: HTTPAuthorizationCredentials | None) -> tuple[Actor, bool]:
+@dataclass(frozen=True)
+class SignedIn:
+    """The actor a request acts as, and the access token it presented."""
+
+    actor: Actor
+    access: AccessClaims
+
+
+def _signed_in(session: Session, credentials: HTTPAuthorizationCredentials | None) -> SignedIn:
+    """The token's actor, unless the token is invalid, the account inactive or changed since, or the token
+    (or its whole sign-in) is on the deny-list: all in the one query that loads the account."""
     if credentials is None:
         raise NotAuthenticated()
     try:
         claims = decode_access_token(credentials.credentials)
     except TokenInvalid:
         raise NotAuthenticated("登录已过期或无效，请重新登录", code="token_invalid") from None
+    revoked = revocation.denied([claims.token_id, claims.session_id]).label("revoked")
     row = session.exec(
-        select(User, OrgUnit.path)
+        select(User, OrgUnit.path, revoked)
         .join(OrgUnit, OrgUnit.id == User.org_unit_id)  # type: ignore[arg-type]
-        .where(User.id == int(claims["sub"]))
+        .where(User.id == claims.user_id)
     ).first()
     if row is None:
         raise NotAuthenticated("登录已过期或无效，请重新登录", code="token_invalid")
-    user, path = row
-    if not user.is_active or user.token_version != claims.get("ver"):
+    user, path, is_revoked = row
+    if is_revoked or not user.is_active or user.token_version != claims.token_version:
         raise NotAuthenticated("登录已失效，请重新登录", code="token_revoked")
     assert user.id is not None
     actor = Actor(id=user.id, role=Role(user.role), unit_id=user.org_unit_id, unit_path=path, name=user.name)
-    return actor, bool(claims.get("pcr"))
+    return SignedIn(actor=actor, access=claims)
 
 
-def current_actor_any(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Actor:
-    """The signed-in actor, even one who still has to change an initial password."""
-    return _load_actor(session, credentials)[0]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def current_actor(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Actor:
+def current_sign_in(session: SessionDep, credentials: Credentials) -> SignedIn:
+    """The signed-in actor and their access token, even one who still has to change an initial password."""
+    return _signed_in(session, credentials)
+
+
+CurrentSignIn = Annotated[SignedIn, Depends(current_sign_in)]
+
+
+async def current_actor_any(signed_in: CurrentSignIn) -> Actor:
+    """The signed-in actor, even one who still has to change an initial password (no I/O: no thread hop)."""
+    return signed_in.actor
+
+
+async def current_actor(signed_in: CurrentSignIn) -> Actor:
     """The signed-in actor; an initial password must be changed before anything else."""
-    actor, must_change = _load_actor(session, credentials)
-    if must_change:
+    if signed_in.access.must_change:
         raise PasswordChangeRequired()
-    return actor
+    return signed_in.actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -104,7 +125,11 @@ def require_role(*roles: Role) -> object:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address for per-IP limits and the audit log: X-Forwarded-For counts only when the
+    direct peer is a proxy in BANDENG_TRUSTED_PROXIES (then its right-most untrusted hop)."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = get_settings().trusted_proxy_networks
+    return client_address(peer, request.headers.getlist("x-forwarded-for"), trusted) if trusted else peer
 
 
 ClientIP = Annotated[str, Depends(client_ip)]

@@ -1,4 +1,4 @@
-"""The `bandeng` command: serve, migrate, demo-data, create-user, create-district, calendar, sla."""
+"""The `bandeng` command: serve, migrate, demo-data, create-user, reset-password, create-district, calendar, sla."""
 
 from __future__ import annotations
 
@@ -27,12 +27,13 @@ def migrate() -> None:
 def serve(host: str, port: int) -> None:
     import uvicorn
 
-    from api.main import create_app
+    from bandeng.asgi import app
 
     settings = get_settings()
-    app = create_app(with_scheduler=settings.scheduler_in_process)
     print(f"板凳 Bandeng: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+    # uvicorn's own proxy handling would believe X-Forwarded-For from 127.0.0.1 whatever the settings say:
+    # BANDENG_TRUSTED_PROXIES alone decides (api/deps.client_ip).
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=False)
 
 
 def demo_data() -> None:
@@ -68,6 +69,29 @@ def create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def reset_password(args: argparse.Namespace) -> int:
+    """The operator's reset of any account, auditors included (an admin may not reset an auditor: 三员分立)."""
+    from core.clock import utc_now
+    from core.db import session_scope
+    from models.user import User
+    from services.errors import DomainError
+    from services.people.users import reset_password as reset
+
+    password = args.password or getpass.getpass("新的初始密码 / new initial password: ")
+    try:
+        with session_scope() as session:
+            user = session.get(User, args.user_id)
+            if user is None:
+                print(f"没有账号 {args.user_id}", file=sys.stderr)
+                return 2
+            reset(session, None, user, password, ip=None, now=utc_now())
+            print(f"已重置账号 {user.id}: {user.name} ({user.role})，所有登录已失效，首次登录须修改密码")
+    except DomainError as exc:
+        print(f"未能重置密码: {exc.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def create_district(args: argparse.Namespace) -> int:
     from core.db import session_scope
     from services.errors import DomainError
@@ -99,7 +123,7 @@ def calendar_import(args: argparse.Namespace) -> int:
     """Import one year's official schedule from a JSON or CSV file; nothing is written unless all of it is valid."""
     from core.clock import utc_now
     from core.db import session_scope
-    from services.clocks import calendar
+    from services.clocks import deadlines
     from services.errors import DomainError
     from services.rules import calendar_schedule as schedule
 
@@ -116,7 +140,7 @@ def calendar_import(args: argparse.Namespace) -> int:
     source = args.source or f"文件 {path.name}"
     try:
         with session_scope() as session:
-            result = calendar.import_file(
+            result = deadlines.import_file(
                 session, raw, csv_format=is_csv, year=args.year, source=source, actor=None, now=utc_now()
             )
     except DomainError as exc:
@@ -190,6 +214,9 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--role", required=True, choices=[r.value for r in Role])
     user.add_argument("--org-unit-id", type=int, required=True)
     user.add_argument("--password", help="initial password (prompted when omitted)")
+    reset = commands.add_parser("reset-password", help="new initial password for any account (auditors included)")
+    reset.add_argument("--user-id", type=int, required=True)
+    reset.add_argument("--password", help="new initial password (prompted when omitted)")
     _calendar_parser(commands)
     sla_cli.add_commands(commands)
     return parser
@@ -207,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo_data()
     elif args.command == "create-user":
         return create_user(args)
+    elif args.command == "reset-password":
+        return reset_password(args)
     elif args.command == "create-district":
         return create_district(args)
     elif args.command == "calendar":

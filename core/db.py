@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
+from core.files import private_dirs, private_file
 from core.settings import get_settings
 
 
@@ -36,9 +37,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """SQLite gets WAL, FULL sync, foreign keys and a single shared connection so writers never
     fight over the lock; PostgreSQL gets an ordinary pool."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = url.split("///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_dirs(Path(path).parent)
+            private_file(Path(path))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 10},

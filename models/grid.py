@@ -119,6 +119,8 @@ class Attachment(SQLModel, table=True):
     """A photo of a visit: declared by the visit op, uploaded later; content-addressed by SHA-256."""
 
     __tablename__ = "attachment"
+    # A person's uploads by day: the daily photo quota counts them.
+    __table_args__ = (Index("ix_attachment_created_by_id_uploaded_at", "created_by_id", "uploaded_at"),)
 
     id: uuid.UUID = Field(primary_key=True)
     visit_id: uuid.UUID | None = Field(default=None, foreign_key="visit.id", index=True)

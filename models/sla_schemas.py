@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from sqlmodel import SQLModel
 
 from models.enums import DurationUnit, RequestClass, RequestStatus, SlaClock
-from models.types import DbId, Text
+from models.types import ClockTime, DbId, Text
 
 REQUEST_CLASS_LABELS: dict[RequestClass, str] = {
     RequestClass.emergency: "紧急类",
@@ -36,16 +35,6 @@ PAUSABLE_STATUSES = (
 MAX_HOURS = 720
 MAX_DAYS = 90
 
-_HH_MM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
-
-
-def _hh_mm(value: object) -> object:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, str) and _HH_MM.fullmatch(value):
-        return time(int(value[:2]), int(value[3:]))
-    raise ValueError("时间格式应为 HH:MM，例如 22:00")
-
 
 def _pausable(status: RequestStatus) -> RequestStatus:
     if status not in PAUSABLE_STATUSES:
@@ -53,11 +42,6 @@ def _pausable(status: RequestStatus) -> RequestStatus:
     return status
 
 
-ClockTime = Annotated[
-    time,
-    BeforeValidator(_hh_mm),
-    WithJsonSchema({"type": "string", "pattern": f"^{_HH_MM.pattern}$", "examples": ["22:00"]}),
-]
 PauseStatus = Annotated[RequestStatus, AfterValidator(_pausable)]
 Reason = Annotated[Text, Field(min_length=1, max_length=200)]
 

@@ -1,4 +1,4 @@
-"""Accounts (one per person, one role bound to one org unit) and their refresh tokens."""
+"""Accounts (one per person, one role bound to one org unit), their refresh tokens, and ended access tokens."""
 
 from datetime import datetime
 
@@ -42,3 +42,14 @@ class RefreshToken(SQLModel, table=True):
     expires_at: datetime = at_field(nullable=False)
     used_at: datetime | None = at_field(default=None)
     revoked_at: datetime | None = at_field(default=None)
+
+
+class RevokedAccessToken(SQLModel, table=True):
+    """An access token (by `jti`) or a whole sign-in's (by `sid`) ended before its expiry, e.g. by logout;
+    kept only until every token it names has expired."""
+
+    __tablename__ = "revoked_access_token"
+
+    token_id: str = Field(max_length=36, primary_key=True)
+    expires_at: datetime = at_field(nullable=False, index=True)
+    revoked_at: datetime = created_at_field()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -58,10 +59,18 @@ class Invalid(DomainError):
         super().__init__(message, detail=[{"loc": loc, "msg": message, "type": code or "invalid"}], code=code)
 
 
+def wait_words(seconds: int) -> str:
+    """A wait as people say it: "30 秒", "15 分钟" (minutes rounded up)."""
+    return f"{seconds} 秒" if seconds < 60 else f"{math.ceil(seconds / 60)} 分钟"
+
+
 class TooManyRequests(DomainError):
+    """Too many tries; without a message of its own it says how long to wait."""
+
     code = "rate_limited"
     message = "请求过于频繁，请稍后再试"
 
     def __init__(self, message: str | None = None, *, retry_after: int = 60, code: str | None = None) -> None:
         self.retry_after = retry_after
+        message = message or f"请求过于频繁，请 {wait_words(retry_after)}后再试"
         super().__init__(message, detail={"retry_after": retry_after}, code=code)

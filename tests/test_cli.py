@@ -53,6 +53,20 @@ def test_operator_sets_up_a_district_and_its_admin(seeded: Path) -> None:
     assert taken.returncode == 2 and "已被使用" in taken.stderr
 
 
+def test_only_the_operator_manages_auditors(seeded: Path) -> None:
+    # 三员分立: the API refuses admins any write on an auditor account; the operator's commands do it.
+    district = _bandeng(seeded, "create-district", "--name", "审计区", "--code", "990400").stdout.split()[1].rstrip(":")
+    args = ["--name", "审计员", "--mobile", "13800009998", "--role", "auditor", "--org-unit-id", district]
+    created = _bandeng(seeded, "create-user", *args, "--password", "Audit-2026-pw")
+    assert created.returncode == 0, created.stderr
+    user_id = created.stdout.split()[1].rstrip(":")
+    reset = _bandeng(seeded, "reset-password", "--user-id", user_id, "--password", "Audit-2027-pw")
+    assert reset.returncode == 0 and "首次登录须修改密码" in reset.stdout, reset.stderr
+    weak = _bandeng(seeded, "reset-password", "--user-id", user_id, "--password", "short")
+    assert weak.returncode == 2 and "密码" in weak.stderr
+    assert _bandeng(seeded, "reset-password", "--user-id", "999999", "--password", "Audit-2027-pw").returncode == 2
+
+
 def test_calendar_import_and_status(seeded: Path, tmp_path: Path) -> None:
     before = _bandeng(seeded, "calendar", "status")
     assert before.returncode == 0, before.stderr

@@ -1,4 +1,5 @@
-"""Visit photos: PUT the raw image (idempotent, checked, metadata stripped), GET it back if readable."""
+"""Visit photos: PUT the raw image of a declared slot (idempotent, checked, metadata stripped, a daily quota),
+GET it back if readable."""
 
 from __future__ import annotations
 
@@ -64,9 +65,10 @@ PUT_ERRORS = described(
     s401="未登录或登录已失效",
     s403="角色不能上传照片",
     s404="此编号属于他人",
-    s409="此编号已上传了另一张照片（attachment_conflict）",
+    s409="此编号已上传了另一张照片（attachment_conflict），或尚无走访登记此照片（attachment_not_declared：先同步走访记录）",
     s413="超过大小上限（payload_too_large，detail.max_bytes）",
-    s422="校验值不符（sha256_mismatch）、缺少校验值、非 JPEG/PNG/WebP（unsupported_type）或图片无法读取",
+    s422="校验值不符（sha256_mismatch）、非 JPEG/PNG/WebP（unsupported_type）或图片无法读取",
+    s429="今天上传的照片已达每日上限（photo_quota）；Retry-After 给出到午夜的秒数",
 )
 
 
@@ -74,7 +76,7 @@ PUT_ERRORS = described(
     "/{attachment_id}",
     response_model=AttachmentRead,
     responses=PUT_ERRORS,
-    summary="上传走访照片（原始字节；同一编号同一内容重复上传不变）",
+    summary="上传走访照片（原始字节；须是走访记录已登记的照片；同一编号同一内容重复上传不变）",
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -1,4 +1,5 @@
-"""The audit log, for auditors: who did what, when, with what result."""
+"""The audit log, for auditors: who did what, when, with what result, in the auditor's own subtree (see
+services/people/visibility.readable_audit)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ AUDIT_ACTION_EXAMPLES = (
         403: {"description": "不是审计员，或需先修改初始密码"},
         422: {"description": "字段错误（含无效的 cursor）"},
     },
-    summary="审计日志（按 id 倒序，游标分页）",
+    summary="审计日志：本人单位（区县）及下级的记录，以及无归属的记录（如未知号码的登录）；按 id 倒序，游标分页",
 )
 def list_audit_log(
     session: SessionDep,

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 
-from api.deps import ClientIP, CurrentActorAny, SessionDep
+from api.deps import ClientIP, CurrentActorAny, CurrentSignIn, SessionDep
 from api.errors import error_response
 from core.clock import utc_now
 from models.user_schemas import LoginInput, Me, PasswordChangeInput, RefreshInput, TokenPair
@@ -66,10 +66,12 @@ def refresh(body: RefreshInput, session: SessionDep, ip: ClientIP) -> TokenPair 
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses={401: {"description": "未登录或登录已失效"}},
-    summary="退出登录（撤销该 refresh_token 所在的整组凭证）",
+    summary="退出登录（撤销该 refresh_token 所在的整组凭证；本次登录的 access_token 随即失效）",
 )
-def logout(body: RefreshInput, session: SessionDep, actor: CurrentActorAny, ip: ClientIP) -> Response:
-    auth.logout(session, actor, refresh_token=body.refresh_token, ip=ip, now=utc_now())
+def logout(body: RefreshInput, session: SessionDep, signed_in: CurrentSignIn, ip: ClientIP) -> Response:
+    auth.logout(
+        session, signed_in.actor, access=signed_in.access, refresh_token=body.refresh_token, ip=ip, now=utc_now()
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

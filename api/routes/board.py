@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import ClientIP, SessionDep
 from api.errors import described, error_response
+from api.middleware import page_policy
 from core.clock import utc_now
 from models.stationing_schemas import BoardPublic
 from models.types import DbId
@@ -18,6 +19,7 @@ router = APIRouter()
 
 ERRORS = described(s404="没有这个村（社区）", s422="字段错误", s429="请求过于频繁；Retry-After 给出等待秒数")
 BOARD_LIMIT_PER_MINUTE = 120  # one address; a board is printed, not polled
+PAGE_HEADERS = {"Content-Security-Policy": page_policy([notice_board.STYLE])}
 
 
 def _board(session: SessionDep, village_id: int, ip: str) -> BoardPublic:
@@ -35,7 +37,7 @@ def _board(session: SessionDep, village_id: int, ip: str) -> BoardPublic:
 )
 def board_page(village_id: DbId, session: SessionDep, ip: ClientIP) -> Response:
     try:
-        return HTMLResponse(notice_board.render_html(_board(session, village_id, ip)))
+        return HTMLResponse(notice_board.render_html(_board(session, village_id, ip)), headers=PAGE_HEADERS)
     except DomainError as exc:
         return error_response(exc)
 

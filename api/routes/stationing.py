@@ -4,13 +4,15 @@ log, and the matters received at a session (the stationed team)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
 from api.deps import CurrentActor, SessionDep, require_role
 from api.errors import described
 from core.clock import utc_now
 from models.enums import Role
+from models.stationing import Stationing
 from models.stationing_schemas import (
     AttendanceInput,
     DutyLogInput,
@@ -32,11 +34,19 @@ router = APIRouter()
 ERRORS = described(
     s401="未登录或登录已失效",
     s403="角色不允许，或不在您的辖区 / 驻点团队",
-    s404="不存在",
+    s404="不存在，或不在您可查看的范围（本人辖区的村、本人所在的驻点团队）",
     s409="当前状态下不能执行此操作（如已接待的场次不能再改为未接待）",
     s422="字段错误；detail 列出每个字段的路径",
 )
 Editors = require_role(Role.admin, Role.town_cadre)
+
+
+def readable_stationing(stationing_id: DbId, session: SessionDep, actor: CurrentActor) -> Stationing:
+    """The stationing named in the path, if the actor may read it (404 otherwise, as for one that does not exist)."""
+    return service.get_readable(session, actor, stationing_id)
+
+
+ReadableStationing = Annotated[Stationing, Depends(readable_stationing)]
 
 
 @router.post(
@@ -69,16 +79,19 @@ def list_stationings(
 
 
 @router.get("/stationings/{stationing_id}", response_model=StationingPublic, responses=ERRORS, summary="驻点安排")
-def read_stationing(stationing_id: DbId, session: SessionDep, _: CurrentActor) -> StationingPublic:
-    return service.public(session, service.get(session, stationing_id))
+def read_stationing(stationing: ReadableStationing, session: SessionDep) -> StationingPublic:
+    return service.public(session, stationing)
 
 
 @router.patch("/stationings/{stationing_id}", response_model=StationingPublic, responses=ERRORS, summary="修改驻点安排")
 def update_stationing(
-    stationing_id: DbId, body: StationingUpdate, session: SessionDep, actor: CurrentActor, _: object = Editors
+    stationing: ReadableStationing,
+    body: StationingUpdate,
+    session: SessionDep,
+    actor: CurrentActor,
+    _: object = Editors,
 ) -> StationingPublic:
-    stationing = service.update(session, actor, service.get(session, stationing_id), body, now=utc_now())
-    return service.public(session, stationing)
+    return service.public(session, service.update(session, actor, stationing, body, now=utc_now()))
 
 
 @router.post(
@@ -89,9 +102,9 @@ def update_stationing(
     summary="加入驻点团队或辅助团队",
 )
 def add_member(
-    stationing_id: DbId, body: MemberCreate, session: SessionDep, actor: CurrentActor, _: object = Editors
+    stationing: ReadableStationing, body: MemberCreate, session: SessionDep, actor: CurrentActor, _: object = Editors
 ) -> object:
-    return service.add_member(session, actor, service.get(session, stationing_id), body, now=utc_now())
+    return service.add_member(session, actor, stationing, body, now=utc_now())
 
 
 @router.post(
@@ -101,9 +114,9 @@ def add_member(
     summary="移出团队（保留记录）",
 )
 def end_member(
-    stationing_id: DbId, member_id: DbId, session: SessionDep, actor: CurrentActor, _: object = Editors
+    stationing: ReadableStationing, member_id: DbId, session: SessionDep, actor: CurrentActor, _: object = Editors
 ) -> object:
-    return service.end_member(session, actor, service.get(session, stationing_id), member_id)
+    return service.end_member(session, actor, stationing, member_id)
 
 
 @router.post(
@@ -113,9 +126,12 @@ def end_member(
     summary="按固定接待日生成今后 N 周的接待场次（节假日顺延；已生成的不重复）",
 )
 def generate_sessions(
-    stationing_id: DbId, body: GenerateSessions, session: SessionDep, actor: CurrentActor, _: object = Editors
+    stationing: ReadableStationing,
+    body: GenerateSessions,
+    session: SessionDep,
+    actor: CurrentActor,
+    _: object = Editors,
 ) -> object:
-    stationing = service.get(session, stationing_id)
     service.check_editable(session, actor, stationing)
     return service.generate(session, stationing, weeks=body.weeks, now=utc_now())
 
@@ -126,8 +142,8 @@ def generate_sessions(
     responses=ERRORS,
     summary="接待场次（按接待日期）",
 )
-def list_sessions(stationing_id: DbId, session: SessionDep, _: CurrentActor, since: date | None = None) -> object:
-    return service.sessions(session, service.get(session, stationing_id), since=since)
+def list_sessions(stationing: ReadableStationing, session: SessionDep, since: date | None = None) -> object:
+    return service.sessions(session, stationing, since=since)
 
 
 @router.post(

@@ -22,7 +22,8 @@ UserId = Annotated[int, Path(ge=1, le=2_147_483_647, description="账号 id")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "未登录或登录已失效"},
     403: {
-        "description": "不是管理员、需先修改初始密码（password_change_required），或不能改自己（self_change_forbidden）"
+        "description": "不是管理员、需先修改初始密码（password_change_required）、不能改自己（self_change_forbidden），"
+        "或审计员账号只由运维人员通过命令行管理（auditor_separated，三员分立）"
     },
     404: {"description": "账号（user_not_found）或单位（unit_not_found）不存在或不在管理范围"},
     422: {

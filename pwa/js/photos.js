@@ -1,6 +1,7 @@
 // Visit photos on the phone: shrunk to a size a cheap phone sends over a weak signal, hashed, kept in
 // IndexedDB until the server has them (PUT /attachments/{id} with the SHA-256; a repeat changes nothing).
-// A photo may go before or after its visit: the visit's op declares it by id and hash.
+// The visit's op declares a photo by id and hash, and the server takes a photo only once its visit has
+// declared it: one whose visit has not gone yet (a form still open, an op still queued) waits for the next sync.
 //
 // A photo row: {id, user_id, blob, sha256, bytes, mime, state: pending | uploaded | rejected, error, created_at}.
 
@@ -66,7 +67,9 @@ export async function uploadPending() {
       await call('PUT', `/attachments/${photo.id}`, photo.blob, { 'X-Content-SHA256': photo.sha256 });
       done = { ...photo, blob: null, state: 'uploaded', error: null }; // the server has it: free the phone
     } catch (err) {
-      if (err.status === 0 || err.status === 401 || err.status >= 500) throw err;
+      // No network, signed out, today's quota spent (429) or a server fault: try again on a later sync.
+      if (err.status === 0 || err.status === 401 || err.status === 429 || err.status >= 500) throw err;
+      if (err.code === 'attachment_not_declared') continue; // its visit has not reached the server yet
       done = { ...photo, state: 'rejected', error: { code: err.code, message: err.message } };
     }
     await store.put('photos', done);

@@ -1,23 +1,28 @@
 """Visit photos: upload (integrity, type, metadata stripped, stored content-addressed) and who may read one.
 
-An upload whose id no visit has declared yet is kept, owned by the uploader with no visit, so the photo
-and its record may reach the server in either order; the visit that declares the id claims it."""
+A photo belongs to a visit: its slot is declared by the visit's sync op (id, hash, size), and only a declared
+slot takes an upload, by the person who declared it, so nobody fills the disk with photos of nothing. The
+phone sends photos after their visits; one that arrives first is told so (409) and stays queued. Each
+account stores at most BANDENG_ATTACHMENT_DAILY_LIMIT photos per local day."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 import uuid
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from core.settings import get_settings
 from models.enums import Role
 from models.grid import Attachment, Visit
 from services.actor import Actor
-from services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from services.clocks.calendar import local_today
+from services.errors import Conflict, Invalid, NotFound, PermissionDenied, TooManyRequests
 from services.gridwork.storage import BlobStore
 from services.people.visibility import subtree_ids
 
@@ -64,13 +69,26 @@ def strip_metadata(body: bytes, mime: str) -> bytes:
     return out.getvalue()
 
 
-def _check_hash(actual: str, claimed: str | None, row: Attachment | None) -> None:
+def _check_hash(actual: str, claimed: str | None, row: Attachment) -> None:
     if claimed is not None and claimed.lower() != actual:
         raise Invalid("照片校验值不符，请重新上传", field="X-Content-SHA256", code="sha256_mismatch")
-    if row is None and claimed is None:
-        raise Invalid("缺少 X-Content-SHA256", field="X-Content-SHA256", code="sha256_required")
-    if row is not None and row.uploaded_at is None and row.sha256 != actual:
+    if row.uploaded_at is None and row.sha256 != actual:
         raise Invalid("照片与记录中登记的校验值不符，请重新上传", field="body", code="sha256_mismatch")
+
+
+def _check_quota(session: Session, actor: Actor, now: datetime) -> None:
+    """TooManyRequests once the account has stored its daily number of photos (local day) until midnight."""
+    settings = get_settings()
+    midnight = datetime.combine(local_today(now), time(), tzinfo=settings.tz)
+    stored = session.exec(
+        select(func.count())
+        .select_from(Attachment)
+        .where(col(Attachment.created_by_id) == actor.id, col(Attachment.uploaded_at) >= midnight)
+    ).one()
+    if stored >= settings.attachment_daily_limit:
+        wait = math.ceil((midnight + timedelta(days=1) - now).total_seconds())
+        message = f"今天已上传 {stored} 张照片，达到每日上限（{settings.attachment_daily_limit} 张），请明天再上传"
+        raise TooManyRequests(message, retry_after=max(wait, 1), code="photo_quota")
 
 
 def upload(
@@ -83,7 +101,7 @@ def upload(
     store: BlobStore,
     now: datetime,
 ) -> tuple[Attachment, bool]:
-    """Store a photo for its declared (or not yet declared) slot; the same bytes again change nothing.
+    """Store the photo of a declared slot; the same bytes again change nothing.
 
     Returns the row and whether anything was written. `sha256` and `bytes` describe the upload as sent
     (what the phone declares); `stored_sha256` is the stripped file's key in the store."""
@@ -92,51 +110,25 @@ def upload(
         raise NotFound()  # someone else's slot: do not say it exists
     if row is None and actor.role not in _UPLOADERS:
         raise PermissionDenied()
+    if row is None:
+        raise Conflict("这张照片所属的走访记录尚未同步，请先同步走访记录再上传照片", code="attachment_not_declared")
     actual = hashlib.sha256(body).hexdigest()
     _check_hash(actual, claimed_sha256, row)
-    if row is not None and row.uploaded_at is not None:
+    if row.uploaded_at is not None:
         if row.sha256 == actual and row.stored_sha256 and store.exists(row.stored_sha256):
             return row, False
         if row.sha256 != actual:
             raise Conflict("此照片编号已上传了另一张照片", code="attachment_conflict")
+    else:
+        _check_quota(session, actor, now)
     mime = sniff_mime(body)
     if mime is None:
         raise Invalid("只接受 JPEG、PNG 或 WebP 图片", field="body", code="unsupported_type")
-    key = store.put(strip_metadata(body, mime))
-    if row is None:
-        return _first_upload(session, actor, attachment_id, actual, mime, len(body), key, now)
-    row.mime, row.bytes, row.stored_sha256, row.uploaded_at = mime, len(body), key, now
+    row.mime, row.bytes, row.stored_sha256 = mime, len(body), store.put(strip_metadata(body, mime))
+    row.uploaded_at = row.uploaded_at or now
     session.add(row)
     session.flush()
     return row, True
-
-
-def _first_upload(
-    session: Session, actor: Actor, attachment_id: uuid.UUID, sha: str, mime: str, size: int, key: str, now: datetime
-) -> tuple[Attachment, bool]:
-    """A new id: inserted in a savepoint, so a second upload of it racing this one answers like a repeat
-    (same person, same photo) or a conflict — never an error."""
-    row = Attachment(
-        id=attachment_id, sha256=sha, mime=mime, bytes=size, created_by_id=actor.id, stored_sha256=key, uploaded_at=now
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-        return row, True
-    except IntegrityError:
-        other = session.get(Attachment, attachment_id, populate_existing=True)
-        if other is None or other.created_by_id != actor.id:
-            raise NotFound() from None
-        if other.sha256 != sha:
-            raise Conflict("此照片编号已上传了另一张照片", code="attachment_conflict") from None
-        if other.uploaded_at is not None:
-            return other, False
-        # The visit declaring this photo got there first: fill its slot.
-        other.mime, other.bytes, other.stored_sha256, other.uploaded_at = mime, size, key, now
-        session.add(other)
-        session.flush()
-        return other, True
 
 
 def declare(

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from core.files import private_dirs
 from core.settings import get_settings
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
@@ -26,7 +27,8 @@ class BlobStore(Protocol):
 
 class LocalBlobStore:
     """Files under root/ab/cd/<sha256>, written to a temporary file first and renamed into place, so a
-    reader never sees half a file and a crash leaves no partial blob under its final name."""
+    reader never sees half a file and a crash leaves no partial blob under its final name; folders 0700,
+    files 0600 (photos are personal data)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -41,8 +43,8 @@ class LocalBlobStore:
         path = self._path(key)
         if path.is_file():
             return key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        private_dirs(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # 0600, kept by the rename
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)

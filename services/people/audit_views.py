@@ -8,8 +8,8 @@ from sqlmodel import Session, col
 
 from models.audit import AuditLog, AuditLogPublic
 from models.user_schemas import AuditLogPage
+from services import keyset
 from services.actor import Actor
-from services.people.users import parse_id_cursor
 from services.people.visibility import readable_audit
 
 
@@ -26,7 +26,7 @@ def list_page(
 ) -> AuditLogPage:
     """Records the actor may read (see readable_audit), newest first; `at_to` is exclusive."""
     query = readable_audit(actor)
-    before = parse_id_cursor(cursor)
+    before = keyset.parse_id(cursor)
     if before is not None:
         query = query.where(col(AuditLog.id) < before)
     if action is not None:

@@ -10,11 +10,18 @@ import uuid
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from core.crypto import get_cipher, mask_phone, normalize_phone
-from core.security import create_access_token, hash_password, hash_token, new_refresh_token, verify_password
+from core.security import (
+    AccessClaims,
+    create_access_token,
+    hash_password,
+    hash_token,
+    new_refresh_token,
+    verify_password,
+)
 from core.settings import get_settings
 from models.enums import ROLE_LABELS, Role, UnitKind
 from models.org import OrgUnit
@@ -23,7 +30,7 @@ from models.user_schemas import Me, SessionUser, TokenPair, UnitBrief
 from services import audit
 from services.actor import Actor
 from services.errors import Invalid, NotAuthenticated, NotFound, PermissionDenied, TooManyRequests
-from services.people import rate_limit, users
+from services.people import rate_limit, revocation, users
 from services.rules.refresh_retry import is_lost_answer_retry
 
 INVALID_CREDENTIALS = "手机号或密码不正确"
@@ -62,20 +69,19 @@ def _count_failure(session: Session, user: User, *, ip: str | None, now: datetim
 
 
 def _unknown_mobile_failure(session: Session, phone: str, *, ip: str, now: datetime) -> NoReturn:
-    """Unknown numbers lock like real accounts do, so the 429 does not reveal which numbers exist."""
+    """Unknown numbers lock as real accounts do (the same count in a row, the same lock from the failure that
+    reaches it, the same wait), so no answer tells which numbers have an account."""
     settings = get_settings()
+    key = f"login:{get_cipher().blind_index(phone)}"
     detail = {"mobile_masked": mask_phone(phone)} if len(phone) >= 4 else None
-    audit.record(session, "login", result="failed", reason="unknown_mobile", ip=ip, detail=detail, now=now)
-    try:
-        rate_limit.hit(
-            session,
-            f"login:{get_cipher().blind_index(phone)}",
-            limit=settings.login_max_failures - 1,
-            seconds=settings.lockout_minutes * 60,
-            now=now,
-        )
-    except TooManyRequests as exc:
-        raise _locked(exc.retry_after) from None
+    left = rate_limit.locked_for(session, key, now=now)
+    result = "locked" if left else "failed"
+    audit.record(session, "login", result=result, reason="unknown_mobile", ip=ip, detail=detail, now=now)
+    if not left:
+        limit, lock_seconds = settings.login_max_failures, settings.lockout_minutes * 60
+        left = rate_limit.strike(session, key, limit=limit, lock_seconds=lock_seconds, now=now)
+    if left:
+        raise _locked(left)
     raise NotAuthenticated(INVALID_CREDENTIALS, code="invalid_credentials")
 
 
@@ -85,18 +91,19 @@ def issue_tokens(session: Session, user: User, *, now: datetime, family_id: str 
     settings = get_settings()
     raw = new_refresh_token()
     expires_at = now + timedelta(days=settings.refresh_token_days)
+    family_id = family_id or str(uuid.uuid4())
     session.add(
         RefreshToken(
-            user_id=user.id,
-            family_id=family_id or str(uuid.uuid4()),
-            token_hash=hash_token(raw),
-            issued_at=now,
-            expires_at=expires_at,
+            user_id=user.id, family_id=family_id, token_hash=hash_token(raw), issued_at=now, expires_at=expires_at
         )
     )
     session.flush()
     access = create_access_token(
-        subject=user.id, token_version=user.token_version, must_change=user.must_change_password, now=now
+        subject=user.id,
+        token_version=user.token_version,
+        must_change=user.must_change_password,
+        now=now,
+        session_id=family_id,
     )
     return TokenPair(
         access_token=access,
@@ -208,11 +215,16 @@ def _lost_answer(session: Session, row: RefreshToken, *, now: datetime) -> list[
     return tokens if is_lost_answer_retry(row.used_at, now, window, [t.used_at is not None for t in tokens]) else None
 
 
-def logout(session: Session, actor: Actor, *, refresh_token: str, ip: str, now: datetime) -> None:
-    """End this sign-in: the refresh token's family is revoked (only the caller's own tokens)."""
+def logout(session: Session, actor: Actor, *, access: AccessClaims, refresh_token: str, ip: str, now: datetime) -> None:
+    """End this sign-in: the refresh token's family is revoked (only the caller's own tokens), and the access
+    tokens of the sign-in, the one presented included, are denied until they would have expired."""
+    ended = {access.token_id, access.session_id}
     row = _find_refresh(session, refresh_token)
     if row is not None and row.user_id == actor.id:
         _revoke_family(session, row.family_id, now=now)
+        ended.add(row.family_id)
+    until = max(access.expires_at, now + timedelta(minutes=get_settings().access_token_minutes))
+    revocation.deny(session, ended, until=until, now=now)
     audit.record(session, "logout", actor=actor, target_type="user", target_id=actor.id, ip=ip, now=now)
 
 
@@ -245,6 +257,12 @@ def change_password(
     users.revoke_sessions(session, user, now=now)
     audit.record(session, "password_change", actor=actor, target_type="user", target_id=user.id, ip=ip, now=now)
     return issue_tokens(session, user, now=now)
+
+
+def purge_expired_refresh_tokens(session: Session, now: datetime) -> int:
+    """Drop refresh tokens past their expiry: they can never be used again and only hold hashes."""
+    result = session.execute(delete(RefreshToken).where(col(RefreshToken.expires_at) < now))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def me(session: Session, actor: Actor) -> Me:

@@ -12,13 +12,15 @@ from sqlmodel import Session, col, select
 
 from core.crypto import SealedPhone, get_cipher, mask_phone, normalize_phone
 from core.security import hash_password
+from core.settings import get_settings
 from models.enums import ROLE_LABELS, UNIT_KIND_LABELS, Role, UnitKind
 from models.org import OrgUnit
 from models.user import RefreshToken, User
 from models.user_schemas import UserPage, UserPublic, UserUpdate
-from services import audit
+from services import audit, keyset
 from services.actor import Actor
 from services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from services.people import reach
 from services.people.visibility import readable_users
 from services.rules.passwords import password_problems
 
@@ -33,7 +35,6 @@ ROLE_UNIT_KINDS: dict[Role, frozenset[UnitKind]] = {
     Role.auditor: frozenset({UnitKind.district, UnitKind.town}),
 }
 _MOBILE = re.compile(r"1[3-9]\d{9}")
-_MAX_ID = 2_147_483_647
 
 
 def role_fits_unit(role: Role, kind: UnitKind) -> bool:
@@ -48,8 +49,9 @@ def masked_mobile(user: User) -> str:
 
 
 def check_password_policy(password: str, *, field: str) -> None:
-    """Invalid (naming `field`) unless the password meets the policy of services/rules/passwords."""
-    problems = password_problems(password)
+    """Invalid (naming `field`) unless the password meets the policy of services/rules/passwords; the demo
+    password only outside production (development and tests are the demo)."""
+    problems = password_problems(password, demo=get_settings().environment != "production")
     if problems:
         raise Invalid("；".join(problems), field=field, code="weak_password")
 
@@ -66,22 +68,22 @@ def revoke_sessions(session: Session, user: User, *, now: datetime) -> None:
     session.flush()
 
 
-def parse_id_cursor(cursor: str | None) -> int | None:
-    """A keyset cursor that is a row id; anything else is a 422 on `cursor`."""
-    if cursor is None:
-        return None
-    if not cursor.isascii() or not cursor.isdigit() or not 0 < int(cursor) <= _MAX_ID:
-        raise Invalid("分页游标无效", field="cursor", code="cursor_invalid")
-    return int(cursor)
-
-
 def _managed_unit(session: Session, actor: Actor | None, unit_id: int) -> OrgUnit:
     unit = session.get(OrgUnit, unit_id)
-    if unit is None or (actor is not None and not unit.path.startswith(actor.unit_path)):
+    if unit is None or (actor is not None and not reach.within(unit.path, actor.unit_path)):
         raise NotFound("单位不存在，或不在您的管理范围", code="unit_not_found")
     if not unit.is_active:
         raise Invalid("该单位已停用", field="org_unit_id", code="unit_inactive")
     return unit
+
+
+def _keep_off_auditors(*roles: Role | str | None) -> None:
+    """三员分立: auditor accounts are the operator's (`bandeng create-user`); an admin neither creates one,
+    gives the role, nor changes, resets or deactivates an auditor, so cannot read the log as one."""
+    if Role.auditor in roles:
+        raise PermissionDenied(
+            "审计员账号由系统运维人员管理，管理员不能创建、修改或重置（三员分立）", code="auditor_separated"
+        )
 
 
 def _check_fit(role: Role, unit: OrgUnit) -> None:
@@ -111,10 +113,12 @@ def create_user(
     must_change_password: bool = True,
     actor: Actor | None = None,
 ) -> User:
-    """A new account; with an actor (an admin) the unit must be in their subtree, without one (CLI, demo
-    data) any unit will do. The role must fit the unit kind and the password the policy."""
+    """A new account; with an actor (an admin) the unit must be in their subtree and the role not auditor,
+    without one (CLI, demo data) any unit will do. The role must fit the unit kind and the password the policy."""
     if actor is not None and actor.role != Role.admin:
         raise PermissionDenied()
+    if actor is not None:
+        _keep_off_auditors(role)
     name = name.strip()
     if not 1 <= len(name) <= 50:
         raise Invalid("姓名须为 1 到 50 个字", field="name")
@@ -166,7 +170,7 @@ def list_page(
 ) -> UserPage:
     """Accounts the admin manages, by id; `org_unit_id` takes that unit and everything below it."""
     query = readable_users(actor)
-    after = parse_id_cursor(cursor)
+    after = keyset.parse_id(cursor)
     if after is not None:
         query = query.where(col(User.id) > after)
     if role is not None:
@@ -223,7 +227,8 @@ def _changes(session: Session, actor: Actor, user: User, body: UserUpdate) -> di
 
 def update_user(session: Session, actor: Actor, user: User, body: UserUpdate, *, ip: str | None, now: datetime) -> User:
     """Rename, move, change role, (de)activate. Anything but a rename ends the account's sign-ins and is
-    audited as a permission change; admins cannot change their own role, unit or status."""
+    audited as a permission change; admins cannot change their own role, unit or status, nor an auditor."""
+    _keep_off_auditors(user.role, body.role)
     changes = _changes(session, actor, user, body)
     if not changes:
         return user
@@ -242,8 +247,13 @@ def update_user(session: Session, actor: Actor, user: User, body: UserUpdate, *,
     return user
 
 
-def reset_password(session: Session, actor: Actor, user: User, password: str, *, ip: str | None, now: datetime) -> User:
-    """A new initial password: the person must change it at next sign-in; sign-ins end, any lock lifts."""
+def reset_password(
+    session: Session, actor: Actor | None, user: User, password: str, *, ip: str | None, now: datetime
+) -> User:
+    """A new initial password: the person must change it at next sign-in; sign-ins end, any lock lifts.
+    An admin (`actor`) resets the accounts they manage but an auditor's; the operator (no actor, the CLI) any."""
+    if actor is not None:
+        _keep_off_auditors(user.role)
     check_password_policy(password, field="initial_password")
     user.password_hash = hash_password(password)
     user.must_change_password = True

@@ -99,7 +99,8 @@ def _results(session: Session, village_id: int) -> BoardResults:
     )
 
 
-_STYLE = """
+# The page's only style, inline so it prints from one file; the page's CSP allows exactly it, by hash.
+STYLE = """
 @page { size: A4; margin: 15mm; }
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif;
   color: #000; margin: 0 auto; max-width: 180mm; font-size: 12pt; line-height: 1.6; }
@@ -122,7 +123,7 @@ def render_html(data: BoardPublic) -> str:
     """The board as a printable A4 page in Chinese; every value is escaped."""
     parts = [
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>{escape(data.village_name)} 驻点直联公示牌</title><style>{_STYLE}</style></head><body>",
+        f"<title>{escape(data.village_name)} 驻点直联公示牌</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(data.village_name)} 驻点直联公示牌</h1>",
     ]
     if not data.cadres:

@@ -82,3 +82,36 @@ async def test_filters_and_pages(client: httpx.AsyncClient, session: Session) ->
     assert len(ids) == 7 and ids == sorted(ids, reverse=True)
     bad = await client.get("/api/v1/audit-log", params={"cursor": "-1"}, headers=headers)
     assert (bad.status_code, bad.json()["error"]["detail"][0]["loc"]) == (422, ["body", "cursor"])
+
+
+async def test_an_auditor_reads_the_rows_of_their_own_district(client: httpx.AsyncClient, session: Session) -> None:
+    ours, theirs = make_town(session), make_town(session, prefix="990202")
+    auditor, town_auditor = make_user(session, Role.auditor, ours.district), make_user(session, Role.auditor, ours.town)
+    our_admin = actor_of(session, make_user(session, Role.admin, ours.district))
+    their_admin = actor_of(session, make_user(session, Role.admin, theirs.district))
+    their_worker = make_user(session, Role.grid_member, theirs.grid_a1, mobile="13966660003")
+    our_worker = make_user(session, Role.grid_member, ours.grid_a1, mobile="13966660004")
+    audit.record(session, "export", actor=our_admin, target_type="household", target_id=1)
+    audit.record(session, "export", actor=their_admin, target_type="household", target_id=2)
+    audit.record(session, "org_unit_create", target_type="org_unit", target_id=theirs.district.id)
+    audit.record(session, "org_unit_create", target_type="org_unit", target_id=ours.district.id)
+    session.flush()
+    for mobile in ("13966660003", "13966660004", "13766660005"):  # theirs, ours, nobody's
+        await client.post("/api/v1/auth/login", json={"mobile": mobile, "password": "Wrong-2026-pw"})
+
+    async def seen(user: Any) -> list[tuple[str, str | None, str | None]]:
+        response = await client.get("/api/v1/audit-log", headers=auth_header(user))
+        assert response.status_code == 200, response.text
+        return [(row["action"], row["target_type"], row["target_id"]) for row in response.json()["items"]]
+
+    nobodys = ("login", None, None)  # an unknown number: the installation's door, every auditor reads it
+    assert await seen(auditor) == [
+        nobodys,
+        ("login", "user", str(our_worker.id)),
+        ("org_unit_create", "org_unit", str(ours.district.id)),
+        ("export", "household", "1"),
+    ]
+    assert await seen(town_auditor) == [nobodys, ("login", "user", str(our_worker.id))]  # their town only
+    their_auditor = make_user(session, Role.auditor, theirs.district)
+    assert ("login", "user", str(their_worker.id)) in await seen(their_auditor)
+    assert ("export", "household", "1") not in await seen(their_auditor)

@@ -8,12 +8,14 @@ import pytest
 from sqlmodel import Session, col, select
 
 from core.clock import utc_now
+from core.settings import get_settings
 from models.audit import AuditLog
 from models.enums import Role
 from models.org import OrgUnit
 from models.user import RefreshToken, User
-from services.errors import DomainError
-from services.people import auth
+from services.errors import DomainError, Invalid, TooManyRequests
+from services.people import auth, users
+from services.rules.passwords import DEMO_PASSWORD
 from tests.factories import DEFAULT_PASSWORD, auth_header, make_town, make_user
 
 MOBILE = "13912340042"
@@ -116,7 +118,7 @@ async def test_five_failures_lock_the_account(client: httpx.AsyncClient, session
 
 
 def test_unknown_mobiles_lock_too(session: Session) -> None:
-    # Through the service with a fixed instant: unknown numbers count in fixed 15-minute windows.
+    # Through the service with a fixed instant: unknown numbers count failures in a row, as accounts do.
     now = datetime(2026, 3, 2, 2, 0, 1, tzinfo=UTC)
     codes = []
     for second in range(6):
@@ -125,6 +127,30 @@ def test_unknown_mobiles_lock_too(session: Session) -> None:
         except DomainError as exc:
             codes.append(exc.code)
     assert codes == ["invalid_credentials"] * 4 + ["account_locked"] * 2
+
+
+def _answers(session: Session, mobile: str, at: list[datetime]) -> list[tuple[str, str, int | None]]:
+    answers: list[tuple[str, str, int | None]] = []
+    for now in at:
+        try:
+            auth.login(session, mobile=mobile, password="Wrong-2026-pw", ip="10.0.0.2", now=now)
+        except TooManyRequests as exc:
+            answers.append((exc.code, exc.message, exc.retry_after))
+        except DomainError as exc:
+            answers.append((exc.code, exc.message, None))
+    return answers
+
+
+def test_a_locked_account_and_an_unknown_number_answer_alike(session: Session) -> None:
+    # Mid-window on purpose: an unknown number used to be told the rest of a fixed window, a real one 900 s.
+    _worker(session)
+    start = datetime(2026, 3, 2, 2, 7, 31, tzinfo=UTC)
+    at = [start + timedelta(seconds=s) for s in (0, 1, 2, 3, 4, 64, 899)] + [start + timedelta(seconds=905)]
+    real, unknown = _answers(session, MOBILE, at), _answers(session, "13700000000", at)
+    assert real == unknown
+    assert [answer[2] for answer in real] == [None] * 4 + [900, 840, 5, None]
+    assert real[4][:2] == ("account_locked", "密码错误次数过多，账号已锁定，请 15 分钟后再试")
+    assert real[-1][0] == "invalid_credentials"  # the lock is over and the count started again
 
 
 async def test_deactivated_account_cannot_sign_in(client: httpx.AsyncClient, session: Session) -> None:
@@ -281,6 +307,7 @@ async def test_password_change_errors_name_their_field(client: httpx.AsyncClient
     cases = [
         (_change(DEFAULT_PASSWORD, "short1A"), "new_password", "weak_password"),
         (_change(DEFAULT_PASSWORD, "alllowercase"), "new_password", "weak_password"),
+        (_change(DEFAULT_PASSWORD, "Woaini1314!"), "new_password", "weak_password"),  # on the common list
         (_change(DEFAULT_PASSWORD, DEFAULT_PASSWORD), "new_password", "password_unchanged"),
         (_change("Wrong-2026-pw", "Better-2026-pw"), "current_password", "wrong_password"),
     ]
@@ -293,6 +320,28 @@ async def test_password_change_errors_name_their_field(client: httpx.AsyncClient
     assert session.get(User, user.id).failed_logins == 1  # type: ignore[union-attr]
     missing = await client.post(url, json={"current_password": DEFAULT_PASSWORD}, headers=headers)
     assert missing.json()["error"]["detail"][0]["loc"] == ["body", "new_password"]
+
+
+def test_the_demo_password_is_refused_in_production(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    town = make_town(session)
+    assert town.grid_a1.id is not None
+
+    def create(mobile: str) -> User:
+        return users.create_user(
+            session,
+            name="新账号",
+            mobile=mobile,
+            role=Role.grid_member,
+            org_unit_id=town.grid_a1.id or 0,
+            password=DEMO_PASSWORD,
+        )
+
+    assert create("13912349998").id  # tests and development are the demo
+    production = get_settings().model_copy(update={"environment": "production"})
+    monkeypatch.setattr(users, "get_settings", lambda: production)
+    with pytest.raises(Invalid) as refused:
+        create("13912349999")
+    assert refused.value.code == "weak_password" and "太常见" in refused.value.message
 
 
 async def test_password_change_ends_other_sessions(client: httpx.AsyncClient, session: Session) -> None:

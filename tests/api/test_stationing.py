@@ -148,3 +148,98 @@ async def test_list_shows_the_villages_in_reach_with_names_and_next_day(
     assert [row["id"] for row in by_cadre.json()] == [st["id"]]
     bad = await client.get(BASE, params={"village_id": "x"}, headers=auth_header(cadre))
     assert bad.status_code == 422 and bad.json()["error"]["detail"][0]["loc"] == ["query", "village_id"]
+
+
+async def test_a_stationing_is_read_where_the_list_shows_it(
+    client: httpx.AsyncClient, session: Session, town: Town, cadre: User
+) -> None:
+    st = await _create(client, town, cadre)
+    handler = make_user(session, Role.department_handler, town.department)
+    on_team = {"name": "水务站张", "team": "support", "user_id": handler.id}
+    assert (
+        await client.post(f"{BASE}/{st['id']}/members", json=on_team, headers=auth_header(cadre))
+    ).status_code == 201
+    elsewhere = make_town(session, prefix="990202")
+    readers = [make_user(session, Role.grid_member, town.grid_a1), cadre, handler]
+    readers.append(make_user(session, Role.admin, town.district))
+    outsiders = [
+        make_user(session, Role.grid_member, town.grid_b1),  # the other village of the same town
+        make_user(session, Role.department_handler, town.department),  # the handler's colleague, not on the team
+        make_user(session, Role.town_cadre, elsewhere.town),
+        make_user(session, Role.admin, elsewhere.district),
+        make_user(session, Role.auditor, town.district),
+    ]
+    missing = (await client.get(f"{BASE}/999999", headers=auth_header(cadre))).json()
+    for path in (f"{BASE}/{st['id']}", f"{BASE}/{st['id']}/sessions"):
+        for user in readers:
+            assert (await client.get(path, headers=auth_header(user))).status_code == 200, (path, user.role)
+        for user in outsiders:
+            response = await client.get(path, headers=auth_header(user))
+            assert (response.status_code, response.json()) == (404, missing), (path, user.role)
+    for user, expected in [(handler, [st["id"]]), (outsiders[1], []), (outsiders[3], [])]:
+        assert [row["id"] for row in (await client.get(BASE, headers=auth_header(user))).json()] == expected
+
+
+async def test_admins_arrange_only_in_their_own_district(
+    client: httpx.AsyncClient, session: Session, town: Town, cadre: User
+) -> None:
+    st = await _create(client, town, cadre)
+    url, elsewhere = f"{BASE}/{st['id']}", make_town(session, prefix="990202")
+    stranger = auth_header(make_user(session, Role.admin, elsewhere.district))
+    attempts = [
+        await client.patch(url, json={"place": "外区指定地点"}, headers=stranger),
+        await client.post(f"{url}/members", json={"name": "外区干部", "team": "stationed"}, headers=stranger),
+        await client.post(f"{url}/sessions/generate", json={"weeks": 2}, headers=stranger),
+    ]
+    assert [response.status_code for response in attempts] == [404, 404, 404]
+    created = await client.post(BASE, json=_body(town, cadre), headers=stranger)
+    assert (created.status_code, created.json()["error"]["code"]) == (403, "forbidden")
+    yesterday = local_today(utc_now()) - timedelta(days=1)
+    reception = ReceptionSession(
+        stationing_id=st["id"], slot_on=yesterday, held_on=yesterday, start_time=time(9), end_time=time(11), place="x"
+    )
+    session.add(reception)
+    session.flush()
+    held = await client.post(
+        f"/api/v1/reception-sessions/{reception.id}/attendance", json={"status": "held"}, headers=stranger
+    )
+    assert held.status_code == 403
+    own = auth_header(make_user(session, Role.admin, town.district))
+    assert (await client.patch(url, json={"place": "甲村党群服务中心"}, headers=own)).status_code == 200
+    assert (await client.post(BASE, json=_body(town, cadre), headers=own)).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"start_time": "14:30+08:00"},
+        {"end_time": "17:30Z"},
+        {"start_time": None},
+        {"end_time": None},
+        {"place": None},
+        {"weekday": None},
+        {"is_active": None},
+    ],
+)
+async def test_a_time_with_an_offset_or_a_cleared_field_is_a_field_error(
+    client: httpx.AsyncClient, town: Town, cadre: User, change: dict[str, Any]
+) -> None:
+    st = await _create(client, town, cadre)
+    (name,) = change
+    response = await client.patch(f"{BASE}/{st['id']}", json=change, headers=auth_header(cadre))
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "validation_error" and error["detail"][0]["loc"] == ["body", name]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in error["detail"][0]["msg"])  # said in Chinese
+
+
+async def test_times_are_local_clock_times_everywhere(client: httpx.AsyncClient, town: Town, cadre: User) -> None:
+    offset = await client.post(BASE, json=_body(town, cadre, start_time="09:00+08:00"), headers=auth_header(cadre))
+    assert offset.status_code == 422 and offset.json()["error"]["detail"][0]["loc"] == ["body", "start_time"]
+    st = await _create(client, town, cadre)
+    cleared = await client.patch(f"{BASE}/{st['id']}", json={"work_phone": None}, headers=auth_header(cadre))
+    assert cleared.status_code == 200 and cleared.json()["work_phone"] is None  # the one field that may be empty
+    moved = await client.patch(f"{BASE}/{st['id']}", json={"start_time": "14:00"}, headers=auth_header(cadre))
+    assert moved.status_code == 200 and moved.json()["start_time"] == "14:00:00"
+    with_seconds = await client.patch(f"{BASE}/{st['id']}", json={"start_time": "14:00:00"}, headers=auth_header(cadre))
+    assert with_seconds.status_code == 422  # HH:MM, as the SLA policies' quiet hours

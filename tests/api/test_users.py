@@ -250,3 +250,29 @@ async def test_reset_password(client: httpx.AsyncClient, session: Session) -> No
     login = await client.post("/api/v1/auth/login", json={"mobile": "13955550400", "password": "Reset-2026-pw"})
     assert login.status_code == 200 and login.json()["must_change_password"] is True
     assert session.exec(select(AuditLog).where(AuditLog.action == "password_reset")).one().actor_id == admin.id
+
+
+async def test_admins_do_not_manage_auditors(client: httpx.AsyncClient, session: Session) -> None:
+    # 三员分立: auditors are the operator's (`bandeng create-user`), so an admin cannot read the log as one.
+    town, admin = _admin(session)
+    auditor = make_user(session, Role.auditor, town.town, name="审计员")
+    worker = make_user(session, Role.grid_member, town.grid_a1)
+    headers, url = auth_header(admin), f"/api/v1/users/{auditor.id}"
+    refused = [
+        await client.post(
+            "/api/v1/users", json=_new_user(town, role="auditor", org_unit_id=town.town.id), headers=headers
+        ),
+        await client.post(f"{url}/reset-password", json={"initial_password": "Reset-2026-pw"}, headers=headers),
+        await client.patch(url, json={"org_unit_id": town.district.id}, headers=headers),
+        await client.patch(url, json={"role": "admin"}, headers=headers),
+        await client.patch(url, json={"is_active": False}, headers=headers),
+        await client.patch(url, json={"name": "改名审计员"}, headers=headers),
+        await client.patch(
+            f"/api/v1/users/{worker.id}", json={"role": "auditor", "org_unit_id": town.town.id}, headers=headers
+        ),
+    ]
+    assert [(r.status_code, r.json()["error"]["code"]) for r in refused] == [(403, "auditor_separated")] * 7
+    session.refresh(auditor)
+    assert (auditor.name, auditor.is_active, auditor.must_change_password) == ("审计员", True, False)
+    assert session.exec(select(AuditLog).where(col(AuditLog.action).in_(("user_create", "password_reset")))).all() == []
+    assert (await client.get(url, headers=headers)).json()["role"] == "auditor"  # still listed, read-only

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from services.rules.passwords import character_classes, password_problems
+from services.rules.passwords import (
+    COMMON_PASSWORDS,
+    DEMO_PASSWORD,
+    character_classes,
+    is_common,
+    password_problems,
+)
 
 TOO_SHORT = "密码至少 8 位"
 TOO_PLAIN = "至少 3 种"
@@ -54,3 +60,44 @@ def test_password_problems(password: str, expected: list[str]) -> None:
     assert len(problems) == len(expected)
     for problem, fragment in zip(problems, expected, strict=True):
         assert fragment in problem
+
+
+COMMON = "太常见"
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "123456",
+        "5201314",
+        "a123456",
+        "woaini1314",
+        "qq123456",
+        "88888888",
+        "Aa123456",  # passes the classes, and everybody's first try
+        "P@ssw0rd",
+        "Password1",
+        "Woaini1314!",
+        "Admin@123",
+        "Huawei@123",
+        "1qaz@WSX",
+        "QQ123456a",
+    ],
+)
+def test_common_passwords_are_refused(password: str) -> None:
+    assert is_common(password)
+    problems = password_problems(password)
+    # Said only of a password the rules would take: one they refuse is refused already.
+    assert problems and (COMMON in problems[0]) == (len(password) >= 8 and character_classes(password) >= 3)
+
+
+def test_the_demo_password_only_in_demo_mode() -> None:
+    assert password_problems(DEMO_PASSWORD, demo=True) == []
+    assert [COMMON in problem for problem in password_problems(DEMO_PASSWORD)] == [True]
+    assert is_common(DEMO_PASSWORD.upper()) and not is_common(DEMO_PASSWORD, demo=True)
+
+
+def test_the_list_is_short_lowercase_and_not_the_policy_itself() -> None:
+    assert 100 <= len(COMMON_PASSWORDS) <= 2000
+    assert all(word == word.strip().casefold() and word for word in COMMON_PASSWORDS)
+    assert "grid-2026-ok" not in COMMON_PASSWORDS  # the tests' own password stays usable
