@@ -1,21 +1,26 @@
-"""create_app(): the API under /api/v1, the PWA at /, error handlers, and optionally the scheduler."""
+"""create_app(): the API under /api/v1, the PWA at /, error handlers, and any scheduler the entry point passes in."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from api.errors import install_error_handlers
+from api.middleware import BodyLimit, SecurityHeaders
+from api.openapi import install_openapi
 from api.routes import (
     attachments,
     audit,
     auth,
     board,
     calendar,
+    callbacks,
     categories,
     health,
     households,
@@ -42,16 +47,27 @@ DESCRIPTION = """
 """
 
 
-def create_app(*, with_scheduler: bool = False) -> FastAPI:
+class Scheduler(Protocol):
+    """What the app asks of a scheduler it runs in-process (APScheduler's BackgroundScheduler fits)."""
+
+    def start(self) -> None: ...
+
+    def shutdown(self, wait: bool = True) -> None: ...
+
+
+def _photo_upload(scope: Scope) -> bool:
+    """PUT /attachments/{id} reads its body itself, up to BANDENG_ATTACHMENT_MAX_BYTES."""
+    return scope["method"] == "PUT" and str(scope["path"]).startswith("/api/v1/attachments/")
+
+
+def create_app(*, scheduler_factory: Callable[[], Scheduler] | None = None) -> FastAPI:
+    """The app; a scheduler from `scheduler_factory` runs from startup to shutdown (api/ never imports workers/)."""
     settings = get_settings()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        scheduler = None
-        if with_scheduler:
-            from workers.scheduler import build_scheduler
-
-            scheduler = build_scheduler(background=True)
+        scheduler = scheduler_factory() if scheduler_factory is not None else None
+        if scheduler is not None:
             scheduler.start()
         yield
         if scheduler is not None:
@@ -66,8 +82,11 @@ def create_app(*, with_scheduler: bool = False) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     install_error_handlers(app)
+    install_openapi(app)
     # Phones on 2G pay for every byte: a grid's pull is ~8x smaller gzipped.
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(BodyLimit, max_bytes=settings.request_max_bytes, exempt=_photo_upload)
+    app.add_middleware(SecurityHeaders)  # the outermost: a 413 from BodyLimit carries the headers too
     prefix = "/api/v1"
     app.include_router(health.router, prefix=prefix, tags=["health"])
     app.include_router(auth.router, prefix=f"{prefix}/auth", tags=["auth 登录"])
@@ -78,6 +97,8 @@ def create_app(*, with_scheduler: bool = False) -> FastAPI:
     app.include_router(routing_rules.router, prefix=f"{prefix}/routing-rules", tags=["routing 分派规则"])
     app.include_router(sla_policies.router, prefix=f"{prefix}/sla/policies", tags=["sla 时限规则"])
     app.include_router(requests.router, prefix=f"{prefix}/requests", tags=["requests 诉求"])
+    app.include_router(callbacks.request_router, prefix=f"{prefix}/requests", tags=["callbacks 回访"])
+    app.include_router(callbacks.router, prefix=f"{prefix}/callbacks", tags=["callbacks 回访"])
     app.include_router(public.router, prefix=f"{prefix}/public", tags=["public 居民（免登录）"])
     app.include_router(audit.router, prefix=f"{prefix}/audit-log", tags=["audit 审计"])
     app.include_router(calendar.router, prefix=f"{prefix}/calendar", tags=["calendar 工作日历"])

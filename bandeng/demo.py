@@ -28,9 +28,9 @@ from services.people.users import create_user
 from services.requests import request_actions, whistle_sweep
 from services.requests.resident_requests import Registration, register
 from services.rules.case_code import format_case_code
+from services.rules.passwords import DEMO_PASSWORD as DEMO_PASSWORD  # re-exported: tests sign in with it
 from services.stationing import stationing as stationing_service
 
-DEMO_PASSWORD = "Bandeng-2026"
 DISTRICT_CODE = "990100"
 TOWN_CODE = "990100101"
 VILLAGES = [("东湖村", "201"), ("西岭村", "202"), ("南溪社区", "203")]

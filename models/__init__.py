@@ -18,6 +18,7 @@ from models.grid import (
 from models.notification import Notification, PushSubscription
 from models.org import OrgUnit
 from models.resident_request import (
+    Callback,
     Category,
     ExtensionRequest,
     Rating,
@@ -29,12 +30,13 @@ from models.resident_request import (
 )
 from models.sla import SlaPolicy, SlaTimer, WorkCalendarDay, WorkCalendarYear
 from models.stationing import ReceptionMatter, ReceptionSession, Stationing, StationingMember
-from models.user import RefreshToken, User
+from models.user import RefreshToken, RevokedAccessToken, User
 
 __all__ = [
     "AppliedOp",
     "Attachment",
     "AuditLog",
+    "Callback",
     "Category",
     "Device",
     "ExtensionRequest",
@@ -53,6 +55,7 @@ __all__ = [
     "Resident",
     "ResidentRequest",
     "ResidentRequestEvent",
+    "RevokedAccessToken",
     "RoutingRule",
     "SlaPolicy",
     "SlaTimer",

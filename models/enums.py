@@ -79,6 +79,13 @@ class Action(StrEnum):
     sla_breach = "sla_breach"
     sla_leadership = "sla_leadership"
     whistle_overdue = "whistle_overdue"  # the whistled department did not report in time
+    # 回访: recorded through POST /requests/{id}/callbacks (with its outcome), never through /actions.
+    callback = "callback"
+    # Written by the scheduler: a reply nobody rated or called back in time is closed, never as satisfied.
+    close_unrated = "close_unrated"
+    # An SMS to the resident was queued (registered, replied, reopened, a reminder to rate): its kind in the data,
+    # its delivery on the request's detail. Staff see it; the resident's own timeline does not.
+    resident_notified = "resident_notified"
 
 
 class ClosureType(StrEnum):
@@ -128,6 +135,21 @@ class RatingLevel(StrEnum):
     unsatisfied = "unsatisfied"
 
 
+class Resolution(StrEnum):
+    """Whether the problem is solved, as the resident says on a callback (回访)."""
+
+    resolved = "resolved"
+    partly_resolved = "partly_resolved"
+    unresolved = "unresolved"
+
+
+class SatisfactionSource(StrEnum):
+    """Where a satisfaction came from: the resident's own rating, or a callback recorded on their behalf."""
+
+    own = "own"
+    callback = "callback"
+
+
 STATUS_LABELS: dict[RequestStatus, str] = {
     RequestStatus.registered: "已登记",
     RequestStatus.accepted: "已受理",
@@ -166,6 +188,28 @@ ACTION_LABELS: dict[Action, str] = {
     Action.sla_breach: "红牌超期",
     Action.sla_leadership: "超期升级至镇街领导",
     Action.whistle_overdue: "吹哨超时未报到",
+    Action.callback: "回访",
+    Action.close_unrated: "未评价结案",
+    Action.resident_notified: "短信告知居民",
+}
+
+RATING_LEVEL_LABELS: dict[RatingLevel, str] = {
+    RatingLevel.satisfied: "满意",
+    RatingLevel.basically_satisfied: "基本满意",
+    RatingLevel.unsatisfied: "不满意",
+}
+
+CLOSURE_TYPE_LABELS: dict[ClosureType, str] = {
+    ClosureType.on_spot: "当场办结",
+    ClosureType.substantive: "实质解决",
+    ClosureType.phased: "阶段性答复",
+    ClosureType.procedural: "程序性答复",
+}
+
+RESOLUTION_LABELS: dict[Resolution, str] = {
+    Resolution.resolved: "已解决",
+    Resolution.partly_resolved: "部分解决",
+    Resolution.unresolved: "未解决",
 }
 
 EXTENSION_STATE_LABELS: dict[ExtensionState, str] = {
@@ -238,6 +282,8 @@ class NotificationChannel(StrEnum):
     push = "push"
     sms = "sms"
     digest = "digest"  # held for a town cadre's one daily digest
+    # To the phone a request's reporter gave: no account, the number read from the request when it is sent.
+    resident_sms = "resident_sms"
 
 
 class NotificationStatus(StrEnum):

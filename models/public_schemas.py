@@ -19,7 +19,7 @@ class PublicUnit(SQLModel):
     parent_id: int | None
 
 
-class PublicCategory(SQLModel):
+class ResidentCategory(SQLModel):
     id: int
     name: str
 
@@ -31,6 +31,7 @@ class PublicReport(SQLModel):
     location_text: Text | None = Field(default=None, max_length=200)
     reporter_name: Text | None = Field(default=None, max_length=50)
     phone: Text = Field(pattern=r"^\+?[0-9 \-]{7,20}$", description="联系电话；查询进度时需要其后 4 位")
+    sms_opt_out: bool = Field(default=False, description="不接收短信（登记回执、答复通知、重办通知和评价提醒）")
 
 
 class PublicReceipt(SQLModel):
@@ -50,7 +51,7 @@ class RatingInput(StatusQuery):
     comment: Text | None = Field(default=None, max_length=500)
 
 
-class PublicEvent(SQLModel):
+class ResidentEvent(SQLModel):
     action: Action
     action_label: str
     status_label: str
@@ -67,6 +68,6 @@ class PublicStatus(SQLModel):
     category_name: str
     registered_at: datetime
     feedback_due_at: datetime
-    timeline: list[PublicEvent]
+    timeline: list[ResidentEvent]
     can_rate: bool
     ratings: list[RatingPublic]

@@ -17,6 +17,7 @@ from models.enums import (
     RejectReason,
     RequestClass,
     RequestStatus,
+    Resolution,
     Supervision,
 )
 
@@ -51,6 +52,8 @@ class ResidentRequest(SQLModel, table=True):
     __table_args__ = (
         Index("ix_resident_request_registered_at_id", "registered_at", "id"),
         Index("ix_resident_request_status_registered_at", "status", "registered_at"),
+        # The 待回访 list and the 未评价结案 sweep read replies by when they were given.
+        Index("ix_resident_request_status_replied_at", "status", "replied_at"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -64,6 +67,8 @@ class ResidentRequest(SQLModel, table=True):
     reporter_phone_ciphertext: str | None = Field(default=None, max_length=200)
     reporter_phone_index: str | None = Field(default=None, max_length=64, index=True)
     reporter_phone_last4: str | None = Field(default=None, max_length=4)
+    # 居民不接收短信: the reporter asked for no SMS about the request (a call back is still possible).
+    reporter_sms_opt_out: bool = Field(default=False, nullable=False)
     # Where the problem is (a grid or a village); the first unit stays responsible (首接负责).
     unit_id: int = Field(foreign_key="org_unit.id", index=True, nullable=False)
     first_unit_id: int = Field(foreign_key="org_unit.id", nullable=False)
@@ -120,6 +125,27 @@ class Rating(SQLModel, table=True):
     level: RatingLevel = Field(sa_type=String(24), nullable=False)
     comment: str | None = Field(default=None, max_length=500)
     rated_at: datetime = at_field(index=True, nullable=False)  # measures read the ratings of a period
+
+
+class Callback(SQLModel, table=True):
+    """One callback attempt (回访) on a reply cycle, recorded by staff of the first unit or above it; never
+    updated, never deleted. A reached one carries the resident's answers; one that did not reach them may be
+    followed by another attempt. At most one reached attempt per cycle (the service checks under the lock)."""
+
+    __tablename__ = "callback"
+    __table_args__ = (UniqueConstraint("resident_request_id", "cycle", "attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_request_id: uuid.UUID = Field(foreign_key="resident_request.id", index=True, nullable=False)
+    cycle: int = Field(nullable=False)
+    attempt: int = Field(nullable=False)  # 1, 2, … within the cycle
+    reached: bool = Field(nullable=False)
+    resolution: Resolution | None = Field(default=None, sa_type=String(16))
+    satisfaction: RatingLevel | None = Field(default=None, sa_type=String(24))
+    note: str | None = Field(default=None, max_length=500)
+    called_by_id: int = Field(foreign_key="user_account.id", nullable=False)
+    called_unit_id: int = Field(foreign_key="org_unit.id", nullable=False)
+    called_at: datetime = at_field(index=True, nullable=False)  # measures read the callbacks of a period
 
 
 class Transfer(SQLModel, table=True):

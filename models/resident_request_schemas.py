@@ -14,10 +14,12 @@ from models.enums import (
     Channel,
     ClosureType,
     ExtensionState,
+    NotificationStatus,
     RatingLevel,
     RejectReason,
     RequestClass,
     RequestStatus,
+    Resolution,
     SlaClock,
     SlaStage,
     Supervision,
@@ -38,7 +40,14 @@ class ResidentRequestCreate(SQLModel):
     location_text: Text | None = Field(default=None, max_length=200, description="大致位置（不需要精确地址）")
     unit_id: DbId = Field(description="问题所在的网格或村（社区）")
     reporter_name: Text | None = Field(default=None, max_length=50)
-    reporter_phone: Text | None = Field(default=None, pattern=r"^\+?[0-9 \-]{7,20}$", description="居民电话，加密保存")
+    reporter_phone: Text | None = Field(
+        default=None,
+        pattern=r"^\+?[0-9 \-]{7,20}$",
+        description="居民电话，加密保存；不留电话也可登记，但无法回访（计入无法回访率）",
+    )
+    reporter_sms_opt_out: bool = Field(
+        default=False, description="居民不接收短信：不发送登记、答复、重办和评价提醒短信（仍可电话回访）"
+    )
 
 
 class ActionCommand(SQLModel):
@@ -91,6 +100,7 @@ class ResidentRequestSummary(SQLModel):
     reason_labels: list[str] = Field(default_factory=list)
     registered_at: datetime
     reporter_phone_masked: str | None
+    uncallable: bool = Field(description="居民未留电话，无法回访（计入无法回访率）")
 
 
 class ResidentRequestPage(SQLModel):
@@ -117,6 +127,39 @@ class RatingPublic(SQLModel):
     level: RatingLevel
     comment: str | None
     rated_at: datetime
+
+
+class CallbackPublic(SQLModel):
+    """One callback attempt (回访) as staff see it."""
+
+    cycle: int
+    attempt: int = Field(description="本轮第几次回访")
+    reached: bool = Field(description="是否联系上居民")
+    resolution: Resolution | None = Field(description="resolved 已解决 / partly_resolved 部分解决 / unresolved 未解决")
+    resolution_label: str | None
+    satisfaction: RatingLevel | None = Field(description="居民（经回访代为记录）的满意度")
+    satisfaction_label: str | None
+    counts: bool = Field(description="本轮计入满意率的是这次回访（居民本人评价过的，以本人评价为准）")
+    note: str | None
+    called_by_name: str | None
+    called_unit_name: str | None
+    called_at: datetime
+
+
+class ResidentMessagePublic(SQLModel):
+    """One SMS to the resident as staff see it: what it said and whether it went out (the number stays masked)."""
+
+    kind: str = Field(
+        description="resident_registered 登记回执 / resident_replied 答复通知 / resident_reopened 重办通知 / "
+        "resident_rate_reminder 评价提醒"
+    )
+    kind_label: str
+    text: str = Field(description="发给居民的短信内容（不含签名）")
+    status: NotificationStatus = Field(description="pending 待发送（夜间顺延至早上）/ sent 已发送 / failed 发送失败")
+    queued_at: datetime
+    send_after: datetime | None = Field(description="待发送时最早的发送时间（免打扰时段顺延）")
+    sent_at: datetime | None
+    error: str | None = Field(description="发送失败或重试的原因（号码打码）")
 
 
 class SlaClockPublic(SQLModel):
@@ -184,10 +227,17 @@ class ResidentRequestDetail(ResidentRequestSummary):
     contacted_at: datetime | None
     replied_at: datetime | None
     closed_at: datetime | None
-    allowed_actions: list[Action]
+    allowed_actions: list[Action] = Field(
+        description="本人此刻可做的操作（已签收的不再有 sign_for，已首次联系的不再有 first_contact）；"
+        "callback 表示可以回访，经 POST /requests/{id}/callbacks 记录，其余经 /actions"
+    )
     sla: list[SlaClockPublic]
     events: list[EventPublic]
     ratings: list[RatingPublic]
+    callbacks: list[CallbackPublic] = Field(default_factory=list, description="回访记录（含未接通的尝试）")
     transfers: list[TransferPublic] = Field(default_factory=list, description="转办记录")
     whistles: list[WhistlePublic] = Field(default_factory=list, description="吹哨记录与报到情况")
     extension_requests: list[ExtensionRequestPublic] = Field(default_factory=list, description="延期申请与审批")
+    resident_messages: list[ResidentMessagePublic] = Field(
+        default_factory=list, description="发给居民的短信与发送情况（居民留了手机号且未拒收时）"
+    )

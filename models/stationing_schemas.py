@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, time
+from datetime import date
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from sqlmodel import SQLModel
 
-from models.types import DbId, Text
+from models.types import ClockTime, DbId, Text
 
 Team = Literal["stationed", "support"]
 Attendance = Literal["held", "missed", "rescheduled"]
@@ -47,8 +48,8 @@ class StationingCreate(_Slot):
         default=None, max_length=20, pattern=r"^[0-9 \-()]{7,20}$", description="办公电话（座机，公示）"
     )
     weekday: int = Field(ge=0, le=4, description="固定接待日：0 周一 … 4 周五")
-    start_time: time
-    end_time: time
+    start_time: ClockTime = Field(description="开始时间 HH:MM（当地时间）")
+    end_time: ClockTime = Field(description="结束时间 HH:MM（当地时间）")
     place: Text = Field(min_length=2, max_length=100, description="固定地点，如 村委会一楼接待室")
     every_weeks: Literal[1, 2] = Field(default=1, description="1 每周 / 2 每两周（偏远村）")
     starts_on: date = Field(description="从这一天所在周起排班")
@@ -60,13 +61,21 @@ class StationingUpdate(_Slot):
     title: Text | None = Field(default=None, min_length=2, max_length=50)
     work_phone: Text | None = Field(default=None, max_length=20, pattern=r"^[0-9 \-()]{7,20}$")
     weekday: int | None = Field(default=None, ge=0, le=4)
-    start_time: time | None = None
-    end_time: time | None = None
+    start_time: ClockTime | None = None
+    end_time: ClockTime | None = None
     place: Text | None = Field(default=None, min_length=2, max_length=100)
     every_weeks: Literal[1, 2] | None = None
     is_active: bool | None = None
 
     _phone = field_validator("work_phone")(_office_phone)
+
+    @field_validator("title", "weekday", "start_time", "end_time", "place", "every_weeks", "is_active")
+    @classmethod
+    def _not_cleared(cls, value: object) -> object:
+        """Omit a field to keep it; only the work phone may be cleared with null."""
+        if value is None:
+            raise PydanticCustomError("required_field_cleared", "不能清空（不修改请不要传这一项）")
+        return value
 
 
 class MemberCreate(SQLModel):
@@ -90,8 +99,8 @@ class StationingPublic(SQLModel):
     title: str
     work_phone: str | None
     weekday: int
-    start_time: time
-    end_time: time
+    start_time: ClockTime
+    end_time: ClockTime
     place: str
     every_weeks: int
     starts_on: date
@@ -111,8 +120,8 @@ class SessionPublic(SQLModel):
     stationing_id: int
     slot_on: date
     held_on: date
-    start_time: time
-    end_time: time
+    start_time: ClockTime
+    end_time: ClockTime
     place: str
     status: str
     reason: str | None
@@ -138,6 +147,7 @@ class MatterCreate(SQLModel):
     location_text: Text | None = Field(default=None, max_length=200)
     reporter_name: Text | None = Field(default=None, max_length=50)
     reporter_phone: Text | None = Field(default=None, pattern=r"^\+?[0-9 \-]{7,20}$")
+    reporter_sms_opt_out: bool = Field(default=False, description="居民不接收短信")
     note: Text | None = Field(default=None, max_length=2000, description="当场解决时的处理说明（必填）")
 
 
@@ -155,8 +165,8 @@ class BoardCadre(SQLModel):
     title: str
     work_phone: str | None
     weekday_label: str
-    start_time: time
-    end_time: time
+    start_time: ClockTime
+    end_time: ClockTime
     place: str
     frequency_label: str
     next_session_on: date | None

@@ -51,7 +51,7 @@ class SyncOp(SQLModel):
 class PushEnvelope(SQLModel):
     device_id: uuid.UUID
     ops: list[SyncOp] = Field(description=f"最多 {MAX_OPS} 条；超过时返回 413，请拆分后重发")
-    pending_count: int | None = Field(default=None, ge=0, description="手机上仍待同步的操作数")
+    pending_count: int | None = Field(default=None, ge=0, le=2_147_483_647, description="手机上仍待同步的操作数")
 
 
 class OpResult(SQLModel):
@@ -88,6 +88,7 @@ class VisitRequestFields(BaseModel):
     category_id: DbId
     description: Text = Field(min_length=2, max_length=2000)
     reporter_phone: Text | None = Field(default=None, pattern=r"^\+?[0-9 \-]{7,20}$")
+    reporter_sms_opt_out: bool = False  # 居民不接收短信
 
 
 class VisitItemFields(BaseModel):

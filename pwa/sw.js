@@ -4,7 +4,7 @@
 // another's new export): the new worker caches the whole set at once instead of one file per refresh.
 // Also shows Web Push messages and opens them on a tap.
 
-const VERSION = 'bandeng-shell-v7';
+const VERSION = 'bandeng-shell-v9';
 const SHELL = [
   '/',
   '/app.css',
@@ -17,6 +17,7 @@ const SHELL = [
   '/js/auth.js',
   '/js/staff-list.js',
   '/js/staff-detail.js',
+  '/js/callbacks.js',
   '/js/staff-new.js',
   '/js/inbox.js',
   '/js/push.js',

@@ -1,4 +1,4 @@
-"""Keyset cursors: opaque to clients, and any cursor we did not write is one 422 on `cursor`."""
+"""Keyset cursors: opaque to clients, and any cursor we did not write is one 422 on the `cursor` query parameter."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 
 def _invalid() -> Invalid:
-    return Invalid("分页游标无效", field="cursor", code="cursor_invalid")
+    return Invalid("分页游标无效", field="cursor", code="cursor_invalid", part="query")
 
 
 def encode(at: datetime, row_id: uuid.UUID | int) -> str:

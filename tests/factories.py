@@ -120,7 +120,7 @@ def make_resident_request(
     unit: OrgUnit,
     *,
     description: str = "村口路灯不亮",
-    phone: str = "13812341234",
+    phone: str | None = "13812341234",
     category: str = "基础设施",
     now: datetime | None = None,
 ) -> ResidentRequest:
@@ -172,3 +172,32 @@ def stationing_body(town: Town, cadre: User, **extra: Any) -> dict[str, Any]:
         "end_time": "11:30",
         "place": "甲村党群服务中心",
     } | extra
+
+
+def make_replied_request(
+    session: Session, staff: User, handler: User, unit: OrgUnit, *, now: datetime, phone: str | None = "13812341234"
+) -> ResidentRequest:
+    """A request registered by `handler` in `unit`, accepted and dispatched to them by `staff`, then answered
+    (substantive) by `handler`: the actions run through the real service, a minute apart from `now`."""
+    from datetime import timedelta
+
+    from models.resident_request_schemas import ActionCommand
+    from services.requests.request_actions import act
+
+    rr = make_resident_request(session, actor_of(session, handler), unit, phone=phone, now=now)
+    steps: list[tuple[User, dict[str, Any]]] = [
+        (staff, {"action": "accept"}),
+        (staff, {"action": "dispatch", "handling_unit_id": unit.id, "handler_id": handler.id}),
+        (handler, {"action": "start"}),
+        (handler, {"action": "first_contact", "note": "已电话联系"}),
+        (handler, {"action": "reply", "closure_type": "substantive", "note": "已修好"}),
+    ]
+    for minutes, (user, command) in enumerate(steps, start=1):
+        act(
+            session,
+            rr,
+            ActionCommand.model_validate(command),
+            actor=actor_of(session, user),
+            now=now + timedelta(minutes=minutes),
+        )
+    return rr

@@ -18,10 +18,12 @@ from models.enums import (
     RESOLUTION_LABELS,
     STATUS_LABELS,
     Channel,
+    NotificationStatus,
     RejectReason,
     Supervision,
 )
 from models.sync_schemas import VisitItemFields
+from services.requests.handoffs import HANDOFFS
 
 PWA = Path(__file__).resolve().parent.parent / "pwa"
 
@@ -69,9 +71,10 @@ PWA_ONLY: dict[str, type[StrEnum]] = {
     "channel": Channel,
     "reject": RejectReason,
     "supervision": Supervision,
+    "delivery": NotificationStatus,  # a resident's SMS on the request's detail
 }
-# Notification kinds are free strings chosen where each message is written: there is no server vocabulary
-# to compare with, and a kind without a label just shows no flag in the inbox.
+# Notification kinds are free strings chosen where each message is written: there is no one vocabulary to
+# compare with (the hand-offs' are checked below), and a kind without a label just shows no flag in the inbox.
 NOT_COMPARED = {"notice"}
 
 
@@ -83,6 +86,14 @@ def test_pwa_labels_are_the_servers(table: str) -> None:
 @pytest.mark.parametrize("table", sorted(PWA_ONLY))
 def test_pwa_labels_cover_the_servers_enum(table: str) -> None:
     assert set(UI_LABELS[table]) == {member.value for member in PWA_ONLY[table]}
+
+
+def test_every_hand_off_has_an_inbox_flag() -> None:
+    """The inbox flags each hand-off; the new kinds in the hand-off's own words."""
+    kinds = {handoff.kind: handoff.label for handoff in HANDOFFS.values()}
+    assert set(kinds) <= set(UI_LABELS["notice"])
+    own = {kind: label for kind, label in kinds.items() if kind.startswith("handoff_")}
+    assert own == {kind: UI_LABELS["notice"][kind] for kind in own}
 
 
 def test_every_label_table_is_accounted_for() -> None:

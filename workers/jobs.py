@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import Engine, delete
-from sqlmodel import col
+from sqlalchemy import Engine
 
 from core.clock import utc_now
 from core.db import session_scope
-from models.user import RefreshToken
-from services.clocks import calendar
-from services.people import rate_limit
+from services.clocks import deadlines
+from services.people import auth, rate_limit, revocation
 
 log = logging.getLogger("bandeng.workers")
 
@@ -26,19 +24,20 @@ def prune_rate_limits(now: datetime | None = None, engine: Engine | None = None)
 
 
 def prune_refresh_tokens(now: datetime | None = None, engine: Engine | None = None) -> int:
-    """Drop refresh tokens that expired: they can never be used again and only hold hashes."""
+    """Drop refresh tokens that expired, and denials of access tokens that have all expired: neither can
+    matter again (the tokens are refused by their expiry)."""
     with session_scope(engine) as session:
-        result = session.execute(delete(RefreshToken).where(col(RefreshToken.expires_at) < (now or utc_now())))
-        removed = int(getattr(result, "rowcount", 0) or 0)
-    log.info("pruned %d expired refresh tokens", removed)
-    return removed
+        removed = auth.purge_expired_refresh_tokens(session, now or utc_now())
+        denials = revocation.purge_expired(session, now or utc_now())
+    log.info("pruned %d expired refresh tokens and %d access-token denials", removed, denials)
+    return removed + denials
 
 
 def check_calendar_coverage(now: datetime | None = None, engine: Engine | None = None) -> list[int]:
     """Alert admins when this year's working-day calendar is missing, or next year's from 15 November;
     settle provisional deadlines whose years were imported since."""
     with session_scope(engine) as session:
-        check = calendar.check_coverage(session, now or utc_now())
+        check = deadlines.check_coverage(session, now or utc_now())
     if check.missing:
         log.warning("working-day calendar missing for %s: admins alerted", check.missing)
     if check.recomputed:
@@ -65,7 +64,7 @@ def deliver_notifications(now: datetime | None = None, engine: Engine | None = N
 
 def send_daily_digests(now: datetime | None = None, engine: Engine | None = None) -> int:
     """Fold each cadre's pending digest items into one push and one SMS; returns how many digests."""
-    from services.notify.outbox import send_digests
+    from services.notify.digest import send_digests
 
     written = send_digests(now or utc_now(), engine=engine)
     log.info("wrote %d daily digests", written)
@@ -122,3 +121,40 @@ def flag_unanswered_whistles(now: datetime | None = None, engine: Engine | None 
 
     with session_scope(engine) as session:
         return whistle_sweep.flag_unanswered(session, now or utc_now())
+
+
+def close_unrated_replies(now: datetime | None = None, engine: Engine | None = None) -> int:
+    """未评价结案: replies nobody rated or called back in BANDENG_UNRATED_CLOSE_DAYS are closed, a batch per
+    transaction; returns how many."""
+    from services.requests import unrated_close
+
+    now = now or utc_now()
+    closed = 0
+    while True:
+        with session_scope(engine) as session:
+            batch = unrated_close.close_due(session, now)
+        closed += batch
+        if batch < unrated_close.BATCH:
+            break
+    if closed:
+        log.info("closed %d replies nobody rated or called back", closed)
+    return closed
+
+
+def remind_unrated_replies(now: datetime | None = None, engine: Engine | None = None) -> int:
+    """评价提醒: one SMS to each resident whose reply waited BANDENG_RATE_REMINDER_DAYS unrated, a batch per
+    transaction; returns how many reminders were queued."""
+    from services.requests import rate_reminders
+
+    now = now or utc_now()
+    queued, after = 0, None
+    while True:
+        with session_scope(engine) as session:
+            batch = rate_reminders.remind_due(session, now, after=after)
+        queued += batch.queued
+        if batch.last is None:
+            break
+        after = batch.last
+    if queued:
+        log.info("queued %d reminders to rate a reply", queued)
+    return queued

@@ -32,6 +32,10 @@ def job_table(tz: ZoneInfo) -> list[tuple[Callable[..., Any], BaseTrigger, int |
         (jobs.sweep_sla, IntervalTrigger(seconds=60), 30),
         # Whistles past their report deadline; the next minute's run finds any it skipped.
         (jobs.flag_unanswered_whistles, IntervalTrigger(seconds=60), 30),
+        # 未评价结案: the cut-off moves at local midnight; hourly runs catch up on anything skipped.
+        (jobs.close_unrated_replies, CronTrigger(minute=7, timezone=tz), None),
+        # 评价提醒: hourly by day only (a resident is not asked to rate at night, whatever the request's class).
+        (jobs.remind_unrated_replies, CronTrigger(hour="9-20", minute=37, timezone=tz), None),
         # A late delivery run is useless when the next one is 20 s away.
         (jobs.deliver_notifications, IntervalTrigger(seconds=20), 15),
         # Alerts deduplicated per year and admin: a missed morning still runs later that day.

@@ -12,12 +12,12 @@ from api.deps import ClientIP, SessionDep
 from api.errors import described, error_response
 from core.clock import utc_now
 from models.public_schemas import (
-    PublicCategory,
     PublicReceipt,
     PublicReport,
     PublicStatus,
     PublicUnit,
     RatingInput,
+    ResidentCategory,
     StatusQuery,
 )
 from services.errors import DomainError
@@ -38,8 +38,8 @@ def list_units(session: SessionDep) -> list[PublicUnit]:
     return public.units(session)
 
 
-@router.get("/categories", response_model=list[PublicCategory], summary="诉求分类")
-def list_categories(session: SessionDep) -> list[PublicCategory]:
+@router.get("/categories", response_model=list[ResidentCategory], summary="诉求分类")
+def list_categories(session: SessionDep) -> list[ResidentCategory]:
     return public.categories(session)
 
 

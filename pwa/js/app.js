@@ -5,16 +5,14 @@ import { fill, go, h, toast } from './ui.js';
 import { checkView, homeView, reportView } from './resident.js';
 import { loginView, passwordView } from './auth.js';
 import { listView } from './staff-list.js';
-import { detailView } from './staff-detail.js';
-import { newRequestView } from './staff-new.js';
 import { inboxLink, inboxView } from './inbox.js';
 import { turnOffPush } from './push.js';
 import {
   canSync, forgetGridData, onChange, startAutoSync, waitingCount,
 } from './outbox.js';
 
-/** Grid-work and measures screens load on first use: a resident's phone never downloads them (the service
- * worker keeps them for offline use once installed). */
+/** A request's detail, registering one, grid work and measures load on first use: a resident's phone never
+ * downloads them (the service worker keeps them for offline use once installed). */
 const lazy = (load, name) => async (ctx) => (await load())[name](ctx);
 const visits = () => import('./visits.js');
 
@@ -25,9 +23,9 @@ const ROUTES = [
   [/^\/login$/, loginView],
   [/^\/password$/, passwordView, { staff: true }],
   [/^\/staff$/, listView, { staff: true }],
-  [/^\/staff\/new$/, newRequestView, { staff: true }],
+  [/^\/staff\/new$/, lazy(() => import('./staff-new.js'), 'newRequestView'), { staff: true }],
   [/^\/staff\/inbox$/, inboxView, { staff: true }],
-  [/^\/staff\/r\/([0-9a-f-]{36})$/, detailView, { staff: true }],
+  [/^\/staff\/r\/([0-9a-f-]{36})$/, lazy(() => import('./staff-detail.js'), 'detailView'), { staff: true }],
   [/^\/staff\/visits$/, lazy(visits, 'visitsView'), { staff: true }],
   [/^\/staff\/visits\/new$/, lazy(visits, 'visitFormView'), { staff: true }],
   [/^\/staff\/metrics$/, lazy(() => import('./metrics.js'), 'metricsView'), { staff: true }],
@@ -84,6 +82,16 @@ function visitsLink() {
   return link;
 }
 
+// The bar's tabs: which one the current route belongs to (a request's detail and the lists' side screens
+// belong to 诉求).
+const TABS = [['/staff/visits', 'visits'], ['/staff/inbox', 'inbox'], ['/staff', 'requests']];
+const tabOf = (path) => TABS.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`))?.[1];
+
+function marked(link, current) {
+  if (current) link.setAttribute('aria-current', 'page');
+  return link;
+}
+
 function renderHeader() {
   const bar = document.getElementById('bar-actions');
   const user = session.user;
@@ -92,10 +100,12 @@ function renderHeader() {
     return;
   }
   const working = !user?.must_change_password;
+  const tab = tabOf(parseHash().path);
   fill(bar,
-    working && canSync() ? visitsLink() : null,
-    working ? inboxLink() : null,
-    h('a', { class: 'bar-link bar-name', href: '#/staff' }, user?.name || '工作台'),
+    working && canSync() ? marked(visitsLink(), tab === 'visits') : null,
+    working ? marked(h('a', { class: 'bar-link', href: '#/staff' }, '诉求'), tab === 'requests') : null,
+    working ? marked(inboxLink(), tab === 'inbox') : null,
+    user?.name ? h('span', { class: 'bar-name', title: user.name }, user.name) : null,
     h('button', {
       type: 'button', class: 'bar-link',
       onclick: async (e) => {

@@ -35,12 +35,44 @@ function hashFor(state) {
   return qs ? `/staff/metrics?${qs}` : '/staff/metrics';
 }
 
-function metricCard(key, v) {
-  return h('li', { class: 'metric', 'data-key': key },
+// The measures in three groups, in this order; one the server adds later joins a fourth.
+const GROUPS = [
+  ['办理', ['response_rate', 'on_time_feedback_rate', 'handling_rate', 'on_spot_rate', 'reopen_rate',
+    'extension_rate']],
+  ['回访与满意度', ['satisfaction_rate', 'resolution_rate', 'unrated_close_rate', 'uncallable_rate']],
+  ['走访与驻点', ['visit_coverage', 'attendance_rate']],
+];
+// Shown inside another measure's card: 满意率 with each of its two sources (own rating, callback), each with
+// its own numerator and denominator, and the strict one (满意 only); 部分解决 beside 解决率.
+const PARTS = {
+  satisfaction_rate: ['own_satisfaction_rate', 'callback_satisfaction_rate', 'strict_satisfaction_rate'],
+  resolution_rate: ['partial_resolution_rate'],
+};
+const INSIDE = new Set(Object.values(PARTS).flat());
+
+function metricCard(key, v, all) {
+  const parts = (PARTS[key] || []).filter((k) => all[k]);
+  return h('li', { class: parts.length ? 'metric wide' : 'metric', 'data-key': key },
     h('span', { class: 'metric-label' }, v.label),
     h('strong', { class: 'metric-rate' }, percent(v)),
     h('span', { class: 'metric-count' }, `${v.numerator} / ${v.denominator}`),
-    h('span', { class: 'hint' }, v.definition));
+    h('span', { class: 'hint' }, v.definition),
+    parts.length ? h('ul', { class: 'metric-parts' }, parts.map((k) => h('li', { 'data-key': k },
+      h('span', { class: 'metric-label' }, all[k].label.replace(/^.+（(.+)）$/, '$1')), // 满意率（回访） → 回访
+      h('strong', { class: 'part-rate' }, percent(all[k])),
+      h('span', { class: 'metric-count' }, `${all[k].numerator} / ${all[k].denominator}`),
+      h('span', { class: 'hint' }, all[k].definition)))) : null);
+}
+
+/** The unit's measures, group by group; every measure appears once (a part inside its measure's card). */
+function metricGroups(metrics) {
+  const named = new Set([...GROUPS.flatMap(([, keys]) => keys), ...INSIDE]);
+  const others = Object.keys(metrics).filter((k) => !named.has(k));
+  return [...GROUPS, ['其他', others]].map(([title, keys]) => {
+    const shown = keys.filter((k) => metrics[k]);
+    return shown.length ? [h('h2', {}, title),
+      h('ul', { class: 'metric-grid' }, shown.map((k) => metricCard(k, metrics[k], metrics)))] : null;
+  });
 }
 
 /** Rate first, units with nothing counted last. */
@@ -80,7 +112,7 @@ export function metricsView({ query }) {
   if (state.unit) p.set('unit_id', state.unit);
   call('GET', `/metrics?${p}`).then((report) => fill(body,
     h('p', { class: 'lead', id: 'metrics-unit' }, report.unit.unit_name),
-    h('ul', { class: 'metric-grid' }, Object.entries(report.unit.metrics).map(([k, v]) => metricCard(k, v))),
+    metricGroups(report.unit.metrics),
     h('p', { class: 'hint' }, '“—”表示期内没有可计的事项；尚未到期的时限、尚未到来的接待日不计入。'),
     childList(report, state)))
     .catch((err) => fill(body, h('p', { class: 'form-error' }, err.message)));

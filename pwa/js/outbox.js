@@ -109,6 +109,7 @@ export function syncNow() {
 
 async function syncOnce() {
   await push();
+  await learnCaseCodes();
   await photos.uploadPending();
   await pull();
   const [due, categories, ledgerTypes] = await Promise.all([
@@ -145,6 +146,29 @@ function settle(row, result, now) {
     return { ...row, state: 'sent', error: null, sent_at: now };
   }
   return { ...row, state: 'rejected', error: result.error || { message: '服务器未接受这条记录' } };
+}
+
+/** Requests raised on a visit, by id (the phone made the ids; the server gave each its case code). */
+export const raisedOn = (row) => (row.op.fields.items || []).map((item) => item.resident_request?.id).filter(Boolean);
+
+/** Once a visit is sent, the case code of each request it raised is asked for and kept on its row, so the
+ * worker can read it to the resident, offline too. A request the server will not show is not asked again. */
+async function learnCaseCodes() {
+  const unknown = (row) => raisedOn(row).some((id) => !(id in (row.case_codes || {})));
+  const rows = (await mine()).filter((r) => r.state === 'sent' && unknown(r));
+  for (const row of rows) {
+    const codes = { ...(row.case_codes || {}) };
+    for (const id of raisedOn(row).filter((x) => !(x in codes))) {
+      try {
+        codes[id] = (await call('GET', `/requests/${id}`)).case_code;
+      } catch (err) {
+        if (err.status !== 404 && err.status !== 403) continue; // offline or a server error: asked again next sync
+        codes[id] = null;
+      }
+    }
+    await store.putMany('outbox', [{ ...row, case_codes: codes }]);
+  }
+  if (rows.length) changed();
 }
 
 async function pull() {

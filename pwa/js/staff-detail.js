@@ -1,9 +1,10 @@
-// One request: its fields, masked phone, timeline, and a small form for each allowed action.
+// One request: its fields, masked phone, timeline and callbacks, and a small form for each allowed action.
 
 import { call, session } from './api.js';
+import { callbackForm, callbackOutcome, callbackRecords, residentMessages } from './callbacks.js';
 import { ratingList, unitOptions } from './resident.js';
 import {
-  LABELS, field, fill, fmtCode, fmtDate, fmtTime, formError, h, loading, localDate, page, select, statusBadge,
+  LABELS, field, fill, fmtCode, fmtDate, fmtTime, formError, go, h, loading, localDate, page, select, statusBadge,
   submitting, toast, values,
 } from './ui.js';
 
@@ -44,16 +45,22 @@ const DONE = {
 // Consequential or negative: an outlined button to open, a red one to confirm.
 const DANGER = new Set(['reject', 'return', 'escalate', 'take_over', 'deny_extension']);
 
-export function detailView({ params: [id] }) {
+const CALLBACKS = '/staff?callbacks=true';
+
+/** #/staff/r/ID; ?callback=1 (from 待回访) opens the callback form at once and goes back to the list after. */
+export function detailView({ params: [id], query }) {
+  const fromCallbacks = query?.get('callback') === '1';
   const body = h('div', {}, loading());
   call('GET', `/requests/${id}`)
-    .then((d) => render(body, d))
+    .then((d) => render(body, d, null, { fromCallbacks }))
     .catch((err) => body.replaceChildren(h('p', { class: 'form-error' }, err.message)));
-  return page('诉求详情', h('p', {}, h('a', { href: '#/staff' }, '← 返回列表')), body);
+  const back = fromCallbacks
+    ? h('a', { href: `#${CALLBACKS}` }, '← 返回待回访') : h('a', { href: '#/staff' }, '← 返回列表');
+  return page('诉求详情', h('p', {}, back), body);
 }
 
 /** Renders the request; `notice` is a server refusal to show above the actions. */
-function render(body, d, notice) {
+function render(body, d, notice, opts = {}) {
   const sv = LABELS.supervision[d.supervision];
   fill(body,
     h('div', { class: 'result-head' },
@@ -61,9 +68,11 @@ function render(body, d, notice) {
       sv ? h('span', { class: `card-flag flag-${d.supervision}` }, sv) : null),
     h('p', { class: 'desc' }, d.description),
     facts(d),
-    actions(body, d, notice),
+    actions(body, d, notice, opts),
     h('h2', {}, '办理过程'),
     timeline(d.events || []),
+    callbackRecords(d.callbacks || [], d.cycle),
+    residentMessages(d.resident_messages || []),
     (d.ratings || []).length ? h('div', {}, h('h2', {}, '居民评价'), ratingList(d.ratings)) : null);
 }
 
@@ -79,7 +88,7 @@ function facts(d) {
     ['首接单位', d.first_unit_name],
     ['承办单位', d.handling_unit_name],
     ['反映人', d.reporter_name],
-    ['电话', d.reporter_phone_masked ? phone(d) : null],
+    ['电话', d.uncallable ? h('span', { class: 'card-flag reason-urgent' }, '无法回访：未留电话') : phone(d)],
     ['办结类型', LABELS.closure[d.closure_type]],
     ['不受理原因', LABELS.reject[d.reject_reason]],
     ['办理轮次', d.cycle > 1 ? `第 ${d.cycle} 轮（居民不满意后重办）` : null],
@@ -107,10 +116,12 @@ function extensionText(x) {
   return x ? `申请延期至 ${fmtDate(x.requested_due_at)}（待审批）：${x.reason}` : null;
 }
 
-function phone(d) {
+/** The masked phone and its reveal (a reason, audited); `id` keeps two of them on a page apart, `reason` is
+ * the one the form starts with, `dial` words the revealed number as a call. */
+function phone(d, { id = 'reveal-reason', reason: given = null, dial = false } = {}) {
   const out = h('span', {}, d.reporter_phone_masked, ' ');
   const reason = h('input', {
-    id: 'reveal-reason', name: 'reason', required: true, minlength: '2', maxlength: '500',
+    id, name: 'reason', required: true, minlength: '2', maxlength: '500', value: given,
   });
   const form = h('form', { class: 'form inline', hidden: true },
     field('查看理由（会记录在案）', reason), formError(),
@@ -119,34 +130,64 @@ function phone(d) {
     e.preventDefault();
     const body = { reason: reason.value.trim() };
     const res = await submitting(form, () => call('POST', `/requests/${d.id}/reveal-phone`, body));
-    if (res) out.replaceChildren(h('a', { href: `tel:${res.phone}`, class: 'tel' }, res.phone));
+    if (res) {
+      out.replaceChildren(h('a', { href: `tel:${res.phone}`, class: dial ? 'btn primary tel' : 'tel' },
+        dial ? `拨打 ${res.phone}` : res.phone));
+    }
   });
   const show = h('button', {
     type: 'button', class: 'link',
     onclick: () => { form.hidden = false; show.hidden = true; reason.focus(); },
-  }, '查看完整号码');
+  }, dial ? '查看号码并拨打' : '查看完整号码');
   out.append(show, form);
   return out;
 }
 
-function actions(body, d, notice) {
-  const list = d.allowed_actions || [];
+/** A button for each action the server offers now (回访 first); each opens its form below the buttons. */
+function actions(body, d, notice, { fromCallbacks = false } = {}) {
+  const offered = d.allowed_actions || [];
+  const list = offered.includes('callback') ? ['callback', ...offered.filter((a) => a !== 'callback')] : offered;
   const note = notice ? h('p', { class: 'form-error', role: 'alert' }, notice) : null;
   if (!list.length) return note;
   const panel = h('div', { class: 'action-panel' });
+  const open = (a, button) => {
+    buttons.forEach((b) => b.setAttribute('aria-expanded', String(b === button)));
+    if (a === 'callback') {
+      panel.replaceChildren(callbackPanel(body, d, fromCallbacks));
+      return;
+    }
+    panel.replaceChildren(actionForm(a, d, (next, refusal) => {
+      if (!refusal) toast(DONE[a] || `已${LABELS.action[a] || '提交'}`);
+      render(body, next, refusal);
+    }));
+    panel.querySelector('select, input, textarea, button[type="submit"]')?.focus();
+  };
   const buttons = list.map((a) => h('button', {
     type: 'button', class: DANGER.has(a) ? 'btn' : 'btn primary', 'aria-expanded': 'false',
-    onclick: (e) => {
-      buttons.forEach((b) => b.setAttribute('aria-expanded', String(b === e.currentTarget)));
-      panel.replaceChildren(actionForm(a, d, (next, refusal) => {
-        if (!refusal) toast(DONE[a] || `已${LABELS.action[a] || '提交'}`);
-        render(body, next, refusal);
-      }));
-      panel.querySelector('select, input, textarea, button[type="submit"]')?.focus();
-    },
+    onclick: (e) => open(a, e.currentTarget),
   }, LABELS.action[a] || a));
-  return h('section', { class: 'card' },
+  const section = h('section', { class: 'card' },
     h('h2', {}, '办理'), note, h('div', { class: 'action-row' }, buttons), panel);
+  if (fromCallbacks && list[0] === 'callback') {
+    open('callback', buttons[0]);
+    requestAnimationFrame(() => panel.scrollIntoView({ block: 'start' }));
+  }
+  return section;
+}
+
+/** 回访 on this request; from 待回访 the list comes back after it, with this request gone once reached. */
+function callbackPanel(body, d, fromCallbacks) {
+  const reply = [...(d.events || [])].reverse().find((ev) => ev.action === 'reply');
+  return callbackForm(d, {
+    phone: d.reporter_phone_masked ? phone(d, { id: 'cb-reveal-reason', reason: '电话回访', dial: true }) : null,
+    reply: reply ? { closure: LABELS.closure[d.closure_type], note: reply.note } : null,
+    onDone: (next, sent) => {
+      if (!sent.reached) toast('已记录未接通，可稍后再回访');
+      else toast(sent.satisfaction === 'unsatisfied' ? '已记录回访，诉求退回重办' : '已记录回访');
+      if (fromCallbacks) go(CALLBACKS);
+      else render(body, next);
+    },
+  });
 }
 
 function noteField(action) {
@@ -260,7 +301,8 @@ function timeline(events) {
   if (!events.length) return h('p', { class: 'muted' }, '暂无记录');
   return h('ol', { class: 'timeline' }, events.map((ev) => h('li', {},
     h('time', {}, fmtTime(ev.at)),
-    h('strong', {}, ev.action_label || ev.action, statusChange(ev)),
+    h('strong', {}, ev.action_label || ev.action, ev.action === 'callback' ? callbackOutcome(ev.data) : '',
+      statusChange(ev)),
     h('span', { class: 'muted' }, [ev.actor_name, ev.actor_unit_name].filter(Boolean).join(' · ') || '系统'),
     ev.note ? h('p', { class: 'note' }, ev.note) : null)));
 }

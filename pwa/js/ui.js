@@ -67,22 +67,27 @@ export const LABELS = {
   reject: { duplicate: '重复诉求', out_of_area: '不属于本辖区', not_our_duty: '不属于职责范围', abusive: '恶意或骚扰' },
   closure: { on_spot: '当场办结', substantive: '实质解决', phased: '阶段性答复', procedural: '程序性答复' },
   rating: { satisfied: '满意', basically_satisfied: '基本满意', unsatisfied: '不满意' },
+  resolution: { resolved: '已解决', partly_resolved: '部分解决', unresolved: '未解决' },
   supervision: { normal: '', yellow: '黄牌督办', red: '红牌督办' },
+  delivery: { pending: '待发送', sent: '已发送', failed: '发送失败', digested: '已并入每日汇总' },
   notice: {
     sla_warning: '黄牌', sla_breached: '红牌', sla_leadership: '升级督办', calendar_missing: '工作日历',
     digest: '每日汇总', whistle_overdue: '吹哨超时', desk_take_over: '提级接办', desk_supervise: '督办',
     desk_whistle: '吹哨', desk_report_in: '已报到', desk_request_extension: '延期申请',
     desk_approve_extension: '延期已同意', desk_deny_extension: '延期未同意', stationing_weekly: '驻点周报',
     device_silent: '设备未同步', household_conflict: '住户信息冲突',
+    handoff_register: '居民自报', handoff_dispatch: '派单', handoff_return: '退单', handoff_transfer: '转办',
+    handoff_escalate: '上报', handoff_reopen: '重办', handoff_reply: '已答复',
   },
   action: {
-    accept: '受理', reject: '不予受理', resolve_on_spot: '当场办结', dispatch: '派单', return: '退单',
-    sign_for: '签收', first_contact: '首次联系', start: '开始办理', reply: '答复', close: '办结',
+    register: '登记', accept: '受理', reject: '不予受理', resolve_on_spot: '当场办结', dispatch: '派单',
+    return: '退单', sign_for: '签收', first_contact: '首次联系', start: '开始办理', reply: '答复', close: '办结',
     reopen: '重办', escalate: '上报', transfer: '转办', extend: '延期', rate: '评价',
     take_over: '提级接办', supervise: '督办', whistle: '吹哨', report_in: '吹哨报到',
     request_extension: '申请延期', approve_extension: '同意延期', deny_extension: '不同意延期',
     sla_warning: '黄牌预警', sla_breach: '红牌超期', sla_leadership: '超期升级至镇街领导',
-    whistle_overdue: '吹哨超时未报到',
+    whistle_overdue: '吹哨超时未报到', callback: '回访', close_unrated: '未评价结案',
+    resident_notified: '短信告知居民',
   },
   status: {
     registered: '已登记', accepted: '已受理', dispatched: '已派单', in_progress: '办理中',
@@ -108,6 +113,29 @@ export function field(label, control, hint) {
     control,
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
     h('p', { class: 'field-error', id: `${id}-err`, role: 'alert' }));
+}
+
+/** 不接收短信 under a phone field: unticked, and shown (enabled) only while a phone is typed — with no phone
+ * nothing is sent anyway. Read it with `smsOptedOut(box)`; `hint` says what is not sent. */
+export function smsOptOut(id, phoneInput, label, hint) {
+  const box = h('input', { id, type: 'checkbox', 'aria-describedby': hint ? `${id}-hint` : null });
+  const wrap = h('div', { class: 'field check' },
+    h('label', { for: id }, box, h('span', {}, label)),
+    hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null);
+  const show = () => {
+    const on = phoneInput.value.trim() !== '';
+    wrap.hidden = !on;
+    box.disabled = !on;
+  };
+  phoneInput.addEventListener('input', show);
+  show();
+  return wrap;
+}
+
+/** Whether the box `smsOptOut` made is ticked and counts (a phone is typed next to it). */
+export function smsOptedOut(wrap) {
+  const box = wrap.querySelector('input[type="checkbox"]');
+  return Boolean(box && box.checked && !wrap.hidden);
 }
 
 export function select(id, options, attrs = {}) {

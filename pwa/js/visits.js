@@ -5,10 +5,10 @@ import { session } from './api.js';
 import { photoPicker } from './photo-picker.js';
 import * as store from './store.js';
 import {
-  mine, saveVisit, syncNow, syncStatus, waiting, watch,
+  mine, raisedOn, saveVisit, syncNow, syncStatus, waiting, watch,
 } from './outbox.js';
 import {
-  checkForm, field, fill, fmtTime, formError, go, h, page, select, toast, uuid4,
+  checkForm, field, fill, fmtCode, fmtTime, formError, go, h, page, select, smsOptOut, smsOptedOut, toast, uuid4,
 } from './ui.js';
 
 const KIND = { difficulty: '困难', suggestion: '建议' };
@@ -99,7 +99,7 @@ function refusedList(rows, households) {
 const FIELD_LABELS = {
   household_id: '住户', place_text: '走访地点', visited_at: '走访时间', notes: '走访情况', grid_id: '网格',
   kind: '类型', description: '内容', outcome: '处理结果', category_id: '诉求类别', reporter_phone: '居民电话',
-  id: '编号', items: '建议和困难', resident_request: '诉求',
+  reporter_sms_opt_out: '不接收短信', id: '编号', items: '建议和困难', resident_request: '诉求',
 };
 
 /** "items.1.outcome" as a person reads it: 第 2 条 处理结果 (the path kept for a name we do not know). */
@@ -160,7 +160,22 @@ function recentList(rows, households) {
       h('strong', {}, place(r, households)), ' ',
       h('span', { class: `badge ${r.state === 'sent' ? 'st-closed' : 'st-accepted'}` },
         r.state === 'sent' ? '已上传' : '待上传'),
-      h('span', { class: 'req-meta' }, ` ${fmtTime(r.op.fields.visited_at)} · ${r.op.fields.items.length} 条事项`)))));
+      h('span', { class: 'req-meta' }, ` ${fmtTime(r.op.fields.visited_at)} · ${r.op.fields.items.length} 条事项`),
+      raisedCodes(r)))));
+}
+
+/** The requests a visit raised, each by its case code once the server gave one (a tap opens the request). */
+function raisedCodes(row) {
+  if (!raisedOn(row).length) return null;
+  const codes = row.case_codes || {};
+  const items = row.op.fields.items.filter((item) => item.resident_request?.id);
+  return h('ul', { class: 'raised' }, items.map((item) => {
+    const { id } = item.resident_request;
+    let shown = h('span', { class: 'muted' }, row.state === 'sent' ? '获取中，下次同步后显示' : '上传后生成');
+    if (codes[id]) shown = h('a', { class: 'mono', href: `#/staff/r/${id}` }, fmtCode(codes[id]));
+    else if (id in codes) shown = h('span', { class: 'muted' }, '已登记（不在您的查看范围）');
+    return h('li', {}, '诉求案件码 ', shown, h('span', { class: 'raised-desc' }, item.description));
+  }));
 }
 
 /** #/staff/visits/new?household=ID (or ?edit=OP_ID for a refused one): saved on the phone, then sent. */
@@ -237,13 +252,18 @@ function visitForm(visit, households, categories) {
 function itemFieldset(item, categories) {
   const id = item?.id || uuid4();
   const rr = item?.resident_request || null;
+  const phone = h('input', {
+    id: `item-${id}-phone`, name: 'reporter_phone', type: 'tel', inputmode: 'tel', maxlength: '20',
+    pattern: '\\+?[0-9 \\-]{7,20}', title: '只填数字，如 13800001234', value: rr?.reporter_phone || '',
+  });
+  const optOut = smsOptOut(`item-${id}-sms-off`, phone, '居民不接收短信');
+  optOut.querySelector('input').checked = Boolean(rr?.reporter_sms_opt_out);
   const requestBox = h('div', { class: 'request-box' },
     field('诉求类别', select(`item-${id}-cat`, [{ value: '', label: '请选择' },
       ...categories.map((c) => ({ value: c.id, label: c.name }))], { name: 'category_id', required: true })),
-    field('居民电话（选填）', h('input', {
-      id: `item-${id}-phone`, name: 'reporter_phone', type: 'tel', inputmode: 'tel', maxlength: '20',
-      pattern: '\\+?[0-9 \\-]{7,20}', title: '只填数字，如 13800001234', value: rr?.reporter_phone || '',
-    }), categories.length ? '居民要查询进度，需要留电话' : '本机还没有诉求类别：请先在有网络时同步一次'));
+    field('居民电话（选填）', phone,
+      categories.length ? '不留电话也可登记，但无法回访' : '本机还没有诉求类别：请先在有网络时同步一次'),
+    optOut);
   const outcome = select(`item-${id}-outcome`, Object.entries(OUTCOME).map(([value, label]) => ({ value, label })),
     { name: 'outcome', required: true });
   const box = h('fieldset', { class: 'card visit-item', 'data-id': id, 'data-request-id': rr?.id || '' },
@@ -283,7 +303,8 @@ function collect(form, fields) {
       const phone = val(box, 'reporter_phone');
       item.resident_request = {
         id: box.dataset.requestId || uuid4(), category_id: Number(val(box, 'category_id')),
-        description: item.description, ...(phone ? { reporter_phone: phone } : {}),
+        description: item.description,
+        ...(phone ? { reporter_phone: phone, reporter_sms_opt_out: smsOptedOut(box.querySelector('.check')) } : {}),
       };
     }
     return item;

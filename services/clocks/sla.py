@@ -31,6 +31,25 @@ def current_policies(session: Session, category_id: int, request_class: RequestC
     return chosen
 
 
+def pocket_after(rr: ResidentRequest, policy: SlaPolicy, now: datetime) -> datetime | None:
+    """When a push or SMS about a request may go (None: now): an emergency's at once, any other's after the
+    quiet hours of its policy. The inbox never waits. The SLA sweep and the hand-offs both ask here."""
+    if rr.request_class == RequestClass.emergency:
+        return None
+    return rules.quiet_until(now, policy.quiet_start, policy.quiet_end, get_settings().tz)
+
+
+def feedback_policy(session: Session, rr: ResidentRequest) -> SlaPolicy:
+    """The policy of the request's feedback clock in this cycle, else its category's (or class's) current one."""
+    pinned = session.exec(
+        select(SlaPolicy)
+        .join(SlaTimer, col(SlaTimer.policy_id) == SlaPolicy.id)
+        .where(SlaTimer.resident_request_id == rr.id, SlaTimer.clock == SlaClock.feedback)
+        .where(SlaTimer.cycle == rr.cycle)
+    ).first()
+    return pinned or current_policies(session, rr.category_id, RequestClass(rr.request_class))[SlaClock.feedback]
+
+
 def schedule(session: Session, policy: SlaPolicy, started_at: datetime) -> tuple[rules.Due, datetime]:
     """Due and warning instants of a clock started at `started_at` under `policy`."""
     settings = get_settings()
@@ -69,11 +88,16 @@ def start(session: Session, rr: ResidentRequest, clock: SlaClock, policy: SlaPol
     )
     place(timer, policy, due, warn)
     session.add(timer)
-    if clock == SlaClock.feedback:
-        rr.feedback_due_at = timer.due_at
+    mirror(rr, timer, now)
     if due.provisional:
         alert_calendar_missing(session, due.unknown_years, now)
     return timer
+
+
+def mirror(rr: ResidentRequest, timer: SlaTimer, now: datetime) -> None:
+    """The request carries its current cycle's feedback due time, for the lists and the overdue filters."""
+    if timer.clock == SlaClock.feedback and timer.cycle == rr.cycle and rr.feedback_due_at != timer.due_at:
+        rr.feedback_due_at, rr.updated_at = timer.due_at, now
 
 
 def live_timers(session: Session, rr: ResidentRequest) -> list[SlaTimer]:
@@ -152,7 +176,7 @@ def extend(session: Session, rr: ResidentRequest, new_due: datetime, now: dateti
     timer.extended_at = now
     place(timer, policy, rules.Due(new_due, False), rules.warn_at(timer.started_at, new_due, policy.warn_percent))
     timer.updated_at = now
-    rr.feedback_due_at = new_due
+    mirror(rr, timer, now)
     return timer
 
 

@@ -164,8 +164,6 @@ def public(policy: SlaPolicy, categories: dict[int, Category]) -> SlaPolicyPubli
             "clock_label": CLOCK_LABELS[SlaClock(policy.clock)],
             "unit_label": unit_label,
             "duration_label": duration,
-            "quiet_start": policy.quiet_start.strftime("%H:%M"),
-            "quiet_end": policy.quiet_end.strftime("%H:%M"),
         },
     )
 

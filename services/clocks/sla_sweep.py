@@ -29,7 +29,6 @@ from models.enums import (
     SlaClock,
     SlaStage,
     Supervision,
-    UnitKind,
 )
 from models.org import OrgUnit
 from models.resident_request import ResidentRequest, ResidentRequestEvent
@@ -38,17 +37,16 @@ from models.user import User
 from services.actor import SYSTEM_ROLE
 from services.clocks import sla
 from services.notify import outbox
-from services.requests import desk_actions
+from services.people import reach
 from services.rules import lifecycle
 from services.rules import sla as rules
+from services.rules.case_code import format_case_code
 
 log = logging.getLogger("bandeng.sla")
 
 STAGE_ACTIONS = {SlaStage.warning: Action.sla_warning, SlaStage.breached: Action.sla_breach}
 STAGE_ACTIONS[SlaStage.leadership] = Action.sla_leadership
-_HANDLER_ROLES = (Role.grid_member, Role.grid_leader, Role.village_staff, Role.department_handler, Role.town_cadre)
 _CARDS = [Supervision.normal, Supervision.yellow, Supervision.red]
-_LEVEL_ROLES = {UnitKind.village: (Role.village_staff,), UnitKind.town: (Role.town_cadre,)}
 
 
 @dataclass
@@ -104,22 +102,17 @@ class _Batch:
             self.roles.update({user_id: str(role) for user_id, role in rows if user_id is not None})
         return {user_id for user_id in user_ids if self.roles.get(user_id) == Role.town_cadre}
 
-    def stationed(self, rr: ResidentRequest) -> list[int]:
+    def team(self, village_id: int) -> list[int]:
         """The village's stationed team (the stationed cadre and stationed members with accounts)."""
-        place = self.unit(rr.unit_id)
-        village_id = place.parent_id if place is not None and place.kind == UnitKind.grid else rr.unit_id
-        key = (village_id or 0, ("stationed",))
+        key = (village_id, ("stationed",))
         if key not in self.people:
-            self.people[key] = desk_actions.stationed_at(self.session, village_id) if village_id else []
+            self.people[key] = reach.stationed_at(self.session, village_id)
         return self.people[key]
 
     def users(self, unit_id: int, roles: tuple[Role, ...]) -> list[int]:
         key = (unit_id, roles)
         if key not in self.people:
-            found = self.session.exec(
-                select(User.id).where(User.org_unit_id == unit_id, col(User.role).in_(roles), col(User.is_active))
-            ).all()
-            self.people[key] = [user_id for user_id in found if user_id is not None]
+            self.people[key] = reach.unit_people(self.session, unit_id, roles)
         return self.people[key]
 
 
@@ -266,18 +259,6 @@ def _write(ctx: _Batch) -> None:
     ctx.report.notifications += outbox.insert_rows(ctx.session, ctx.outbox)
 
 
-def _next_level(ctx: _Batch, rr: ResidentRequest, stage: SlaStage) -> OrgUnit | None:
-    """Breach: one level above the unit handling it (grid → village → town); leadership: the town."""
-    handling = ctx.unit(rr.handling_unit_id)
-    if handling is None:
-        return None
-    above = (ctx.unit(int(unit_id)) for unit_id in reversed(handling.path.strip("/").split("/")))
-    town = next((unit for unit in above if unit is not None and unit.kind == UnitKind.town), None)
-    if stage == SlaStage.leadership or handling.kind in (UnitKind.village, UnitKind.department, UnitKind.town):
-        return town
-    return ctx.unit(handling.parent_id)  # a grid's village
-
-
 def _mark(ctx: _Batch, rr: ResidentRequest, clock: SlaClock, stage: SlaStage, timer: SlaTimer) -> None:
     """The stage on the request: a card for the feedback clock, escalation on breach, an event always."""
     data: dict[str, object] = {"clock": str(clock), "cycle": timer.cycle, "due_at": timer.due_at.isoformat()}
@@ -286,7 +267,7 @@ def _mark(ctx: _Batch, rr: ResidentRequest, clock: SlaClock, stage: SlaStage, ti
         if _CARDS.index(card) > _CARDS.index(Supervision(rr.supervision)):
             ctx.change(rr, supervision=card)
         if stage >= SlaStage.breached:
-            level = _next_level(ctx, rr, stage)
+            level = reach.breach_escalation(ctx.session, rr, stage, ctx.unit)
             if level is not None and level.id is not None:
                 ctx.change(rr, escalated_to_unit_id=level.id)
                 data["to_unit_id"] = level.id
@@ -332,24 +313,23 @@ def _notify(
 ) -> None:
     """Tell the people of the highest stage reached: the handler always, the next level on breach.
     Town cadres get the item in their inbox and in one daily digest, not a message each."""
-    handlers = [rr.handler_id] if rr.handler_id else ctx.users(rr.handling_unit_id, _HANDLER_ROLES)
+    handlers = reach.handlers_of(ctx.session, rr, ctx.users)
     upper: list[int] = []
     if clock == SlaClock.feedback and stage >= SlaStage.breached:
-        level = _next_level(ctx, rr, stage)
+        level = reach.breach_escalation(ctx.session, rr, stage, ctx.unit)
         if level is not None and level.id is not None:
-            upper = ctx.users(level.id, _LEVEL_ROLES.get(UnitKind(level.kind), (Role.town_cadre,)))
-            if level.kind == UnitKind.town and stage == SlaStage.breached:
-                # Breach above the village goes to the cadre stationed there (驻点干部), when there is one.
-                upper = ctx.stationed(rr) or upper
+            leadership = stage == SlaStage.leadership
+            upper = reach.answerable_at(
+                ctx.session, rr, level, leadership=leadership, people=ctx.users, unit=ctx.unit, team=ctx.team
+            )
     everyone = set(handlers) | set(upper)
     cadres = ctx.town_cadres(everyone)
     settings = get_settings()
     label = rules_label(clock, stage)
-    code = f"{rr.case_code[:5]}-{rr.case_code[5:]}"
     due_local = timer.due_at.astimezone(settings.tz).strftime("%m月%d日 %H:%M")
-    title = f"【{label}】诉求 {code}"
+    title = f"【{label}】诉求 {format_case_code(rr.case_code)}"
     body = f"{_NOTES[(clock, stage)]}。期限：{due_local}。{rr.description[:60]}"
-    quiet = rules.quiet_until(ctx.now, policy.quiet_start, policy.quiet_end, settings.tz)
+    quiet = sla.pocket_after(rr, policy, ctx.now)
     pocket = [NotificationChannel.push] + ([NotificationChannel.sms] if stage >= SlaStage.breached else [])
     plan = [
         (everyone, [NotificationChannel.inbox]),

@@ -122,6 +122,7 @@ def _item(
             location_text=location[:200] if location else None,
             unit_id=visit.grid_id,
             reporter_phone=wanted.reporter_phone,
+            reporter_sms_opt_out=wanted.reporter_sms_opt_out,
         )
         registered = resident_requests.register(session, resident_requests.Registration(data, actor), now=now)
         request_id = registered.resident_request.id

@@ -1,22 +1,20 @@
 """The work's measures for one unit and period, with the units one level below it for comparison. A tree
 unit (town, village, grid) counts the requests located in its subtree; a department those transferred to it
-or in its hands. Each fact is read once for the whole report, grouped and counted per leaf unit in SQL, and
-shared out to the unit and the child above the leaf; services/rules/metrics.py decides what counts."""
+or in its hands. Each fact is read once for the whole report, grouped and counted per leaf unit in SQL
+(services/measures/facts.py), and shared out to the unit and the child above the leaf; services/rules/metrics.py
+decides what counts."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core.settings import get_settings
-from models.enums import Action, ClosureType, RatingLevel, RequestStatus, Role, SlaClock, UnitKind
+from models.enums import ClosureType, RatingLevel, RequestStatus, Resolution, Role, SlaClock, UnitKind
 from models.grid import Household
 from models.metrics_schemas import (
     METRICS,
@@ -30,25 +28,18 @@ from models.metrics_schemas import (
     UnitMetrics,
 )
 from models.org import OrgUnit
-from models.resident_request import Rating, ResidentRequest, ResidentRequestEvent, Transfer
-from models.sla import SlaTimer
 from models.stationing import ReceptionSession, Stationing
 from services.actor import Actor
 from services.clocks.calendar import local_today
 from services.errors import NotFound
 from services.gridwork import visits_due
+from services.measures import facts
+from services.measures.facts import Period as Period  # the routes name a report's period through here
+from services.people import reach
 from services.rules import metrics as rules
 
 # Tree roles read the measures of their own subtree; a department handler those of their department.
 TREE_READERS = frozenset({Role.grid_member, Role.grid_leader, Role.village_staff, Role.town_cadre})
-EXTENDED = (Action.extend, Action.approve_extension)
-
-
-@dataclass(frozen=True)
-class Period:
-    start: datetime
-    end: datetime
-    now: datetime
 
 
 def report(session: Session, actor: Actor, unit_id: int, period: Period) -> MetricsReport:
@@ -113,7 +104,7 @@ def _public(unit: OrgUnit, ratios: dict[str, rules.Ratio]) -> PublicUnitResults:
 def _in_reach(session: Session, actor: Actor, unit_id: int) -> OrgUnit:
     unit = session.get(OrgUnit, unit_id)
     if unit is not None and actor.unit_path:
-        if actor.role in TREE_READERS and unit.kind != UnitKind.department and unit.path.startswith(actor.unit_path):
+        if actor.role in TREE_READERS and unit.kind != UnitKind.department and reach.within(unit.path, actor.unit_path):
             return unit
         if actor.role == Role.department_handler and unit.id == actor.unit_id:
             return unit
@@ -125,24 +116,6 @@ def _children(session: Session, unit: OrgUnit) -> list[OrgUnit]:
         select(OrgUnit).where(OrgUnit.parent_id == unit.id, col(OrgUnit.is_active).is_(True)).order_by(col(OrgUnit.id))
     )
     return list(rows.all())
-
-
-def _subtree(unit: OrgUnit) -> Any:
-    return select(OrgUnit.id).where(col(OrgUnit.path).startswith(unit.path))
-
-
-Scope = tuple[ColumnElement[bool], Any]  # which requests, and the column naming each one's leaf unit
-
-
-def _scope(unit: OrgUnit) -> Scope:
-    """Which requests are the unit's, and the column naming the leaf each one counts under: located in its
-    subtree (by the unit it is located in), or for a department, sent to or held by it (all under it)."""
-    if unit.kind == UnitKind.department:
-        sent = select(Transfer.resident_request_id).where(Transfer.department_id == unit.id)
-        scope = or_(col(ResidentRequest.id).in_(sent), col(ResidentRequest.handling_unit_id) == unit.id)
-        return scope, literal(unit.id)
-    located = col(ResidentRequest.unit_id)
-    return located.in_(_subtree(unit)), located
 
 
 @dataclass
@@ -159,7 +132,7 @@ class _Facts:
         assert unit.id is not None
         child_ids = {c.id for c in children}
         owners: dict[int, list[int]] = {}
-        units = select(col(OrgUnit.id), col(OrgUnit.path)).where(col(OrgUnit.path).startswith(unit.path))
+        units = select(col(OrgUnit.id), col(OrgUnit.path)).where(reach.subtree(unit.path))
         for leaf_id, path in session.exec(units):
             assert leaf_id is not None
             below = path[len(unit.path) :].split("/")[0]
@@ -181,10 +154,11 @@ class _Facts:
     def read(self, session: Session, actor: Actor | None, unit: OrgUnit, period: Period) -> None:
         """Every fact of the unit's requests in the period; visit coverage only for a staff reader (it reads
         households), never for the public."""
-        scope = _scope(unit)
-        self.add("clock", _clock_rows(session, scope, period))
-        self.add("request", _request_rows(session, scope, period))
-        self.add("rating", _rating_rows(session, scope, period))
+        scope = facts.scope(unit)
+        self.add("clock", facts.clock_rows(session, scope, period))
+        self.add("request", facts.request_rows(session, scope, period))
+        self.add("rating", facts.rating_rows(session, scope, period))
+        self.add("callback", facts.callback_rows(session, scope, period))
         if self.tree:
             self.add("session", _session_rows(session, unit, period))
             if actor is not None:
@@ -194,24 +168,57 @@ class _Facts:
         assert unit.id is not None
         groups = {kind: by_owner.get(unit.id, []) for kind, by_owner in self.groups.items()}
         clocks = groups.get("clock", [])
-        figures = rules.request_figures(
-            (rules.RequestRow(RequestStatus(s), ClosureType(c) if c else None, cycle, bool(rep), bool(ext)), n)
-            for s, c, cycle, rep, ext, n in groups.get("request", [])
-        )
-        broad, strict = rules.satisfaction((RatingLevel(level), n) for level, n in groups.get("rating", []))
+        figures = _request_figures(groups.get("request", []))
+        callbacks = _callbacks(groups.get("callback", []))
+        ratings = [(RatingLevel(level), n) for level, n in groups.get("rating", [])]
+        satisfaction = rules.satisfaction_by_source(ratings, callbacks)
+        solved, partly = rules.resolution(callbacks)
         coverage = groups.get("coverage", [])
         return {
             "response_rate": _clock(clocks, SlaClock.response),
             "on_time_feedback_rate": _clock(clocks, SlaClock.feedback),
             "handling_rate": figures.handling,
             "on_spot_rate": figures.on_spot,
-            "satisfaction_rate": broad,
-            "strict_satisfaction_rate": strict,
+            "satisfaction_rate": satisfaction.combined,
+            "strict_satisfaction_rate": satisfaction.combined_strict,
+            "own_satisfaction_rate": satisfaction.own,
+            "callback_satisfaction_rate": satisfaction.callback,
+            "resolution_rate": solved,
+            "partial_resolution_rate": partly,
             "reopen_rate": figures.reopen,
             "extension_rate": figures.extension,
+            "unrated_close_rate": figures.unrated_close,
+            "uncallable_rate": figures.uncallable,
             "visit_coverage": rules.Ratio(sum(v for _, v in coverage), sum(d for d, _ in coverage)),
             "attendance_rate": rules.attendance((s, bool(p), n) for s, p, n in groups.get("session", [])),
         }
+
+
+def _request_figures(groups: list[Any]) -> rules.RequestFigures:
+    return rules.request_figures(
+        (
+            rules.RequestRow(
+                RequestStatus(s), ClosureType(c) if c else None, cycle, bool(rep), bool(ext), bool(unrated), bool(nop)
+            ),
+            n,
+        )
+        for s, c, cycle, rep, ext, unrated, nop, n in groups
+    )
+
+
+def _callbacks(groups: list[Any]) -> list[tuple[rules.CallbackRow, int]]:
+    return [
+        (
+            rules.CallbackRow(
+                bool(reached),
+                Resolution(found) if found else None,
+                RatingLevel(level) if level else None,
+                bool(rated),
+            ),
+            n,
+        )
+        for reached, found, level, rated, n in groups
+    ]
 
 
 def _clock(groups: list[Any], clock: SlaClock) -> rules.Ratio:
@@ -232,66 +239,18 @@ def _value(key: str, ratio: rules.Ratio) -> MetricValue:
     )
 
 
-def _grouped(session: Session, *columns: Any, where: Iterable[ColumnElement[bool]], join: Any = None) -> Any:
-    """SELECT columns…, COUNT(*) … GROUP BY columns: a handful of rows however many requests there are."""
-    query = sa_select(*columns, func.count())
-    if join is not None:
-        query = query.select_from(join[0]).join(*join[1:])
-    return session.execute(query.where(*where).group_by(*columns)).all()
-
-
-def _clock_rows(session: Session, scope: Scope, period: Period) -> Any:
-    met, due = col(SlaTimer.met_at), col(SlaTimer.due_at)
-    return _grouped(
-        session,
-        scope[1],
-        col(SlaTimer.clock),
-        met.is_not(None),
-        func.coalesce(met <= due, False),
-        due <= period.now,
-        join=(SlaTimer, ResidentRequest, col(ResidentRequest.id) == col(SlaTimer.resident_request_id)),
-        where=(scope[0], due >= period.start, due < period.end),
-    )
-
-
-def _request_rows(session: Session, scope: Scope, period: Period) -> Any:
-    extended = select(ResidentRequestEvent.resident_request_id).where(col(ResidentRequestEvent.action).in_(EXTENDED))
-    registered = col(ResidentRequest.registered_at)
-    return _grouped(
-        session,
-        scope[1],
-        col(ResidentRequest.status),
-        col(ResidentRequest.closure_type),
-        col(ResidentRequest.cycle),
-        col(ResidentRequest.replied_at).is_not(None),
-        col(ResidentRequest.id).in_(extended),
-        where=(scope[0], registered >= period.start, registered < period.end),
-    )
-
-
-def _rating_rows(session: Session, scope: Scope, period: Period) -> Any:
-    rated = col(Rating.rated_at)
-    return _grouped(
-        session,
-        scope[1],
-        col(Rating.level),
-        join=(Rating, ResidentRequest, col(ResidentRequest.id) == col(Rating.resident_request_id)),
-        where=(scope[0], rated >= period.start, rated < period.end),
-    )
-
-
 def _session_rows(session: Session, unit: OrgUnit, period: Period) -> Any:
     """Reception days of stationings at the tree's villages, per village, by local day."""
     tz = get_settings().tz
     first, last = period.start.astimezone(tz).date(), period.end.astimezone(tz).date()
     held_on, village = col(ReceptionSession.held_on), col(Stationing.village_id)
-    return _grouped(
+    return facts.grouped(
         session,
         village,
         col(ReceptionSession.status),
         held_on < local_today(period.now),
         join=(ReceptionSession, Stationing, col(Stationing.id) == col(ReceptionSession.stationing_id)),
-        where=(village.in_(_subtree(unit)), held_on >= first, held_on < last),
+        where=(village.in_(facts.subtree(unit)), held_on >= first, held_on < last),
     )
 
 
@@ -301,7 +260,7 @@ def _coverage_rows(session: Session, actor: Actor, unit: OrgUnit, period: Period
         return []
     grids = session.exec(
         select(OrgUnit.id).where(
-            col(OrgUnit.path).startswith(unit.path),
+            reach.subtree(unit.path),
             OrgUnit.kind == UnitKind.grid,
             col(OrgUnit.is_active).is_(True),
             col(OrgUnit.id).in_(select(Household.grid_id)),

@@ -1,4 +1,4 @@
-"""The channels that leave the building: Web Push (VAPID) and SMS through a pluggable gateway.
+"""The channels that leave the building: Web Push (VAPID) and SMS through a gateway (`services.notify.sms`).
 
 `Sender.send` takes a plain `Outgoing` read from the outbox and returns an `Outcome`; it never touches the
 database, so a slow push service or SMS gateway holds no lock. Push subscriptions are registered here too.
@@ -9,15 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib
-import ipaddress
 import json
 import logging
 import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -26,16 +24,17 @@ from sqlmodel import Session, col, select
 
 from core.crypto import mask_phone
 from core.db import dialect_insert
-from core.settings import Settings, get_settings
+from core.settings import Settings
+from core.webpush import b64url_text
 from models.enums import NotificationChannel
 from models.notification import PushSubscription
+from services.notify.sms import SmsError, SmsGateway, compose
 
 log = logging.getLogger("bandeng.channels")
 
 PUSH_TTL_SECONDS = 24 * 3600  # a phone that is off for a day still gets the reminder
 PUSH_TIMEOUT_SECONDS = 10
 PUSH_BODY_CHARS = 300  # push services refuse payloads over 4 KB; the inbox keeps the full text
-SMS_CHARS = 300
 GONE = frozenset({404, 410})  # the browser unsubscribed: deactivate, do not retry
 MAX_SUBSCRIPTIONS = 10  # per user; the oldest are deactivated beyond it
 
@@ -60,6 +59,7 @@ class Outgoing:
     resident_request_id: uuid.UUID | None
     mobile: str | None = None
     push_targets: tuple[PushTarget, ...] = ()
+    kind: str = ""  # picks the SMS template
 
     @property
     def url(self) -> str:
@@ -68,34 +68,27 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Outcome:
-    """`ok` rows are sent (`note` says why nothing went out, if so); others are retried with `error`."""
+    """`ok` rows are sent (`note` says why nothing went out, if so); others are retried with `note` as the error,
+    or given up at once when `permanent`."""
 
     ok: bool
     note: str | None = None
     gone: tuple[tuple[int, str], ...] = field(default=())  # (subscription id, why) to deactivate
+    permanent: bool = False
+    provider_id: str | None = None  # the SMS provider's id of the message
 
 
-class SmsGateway(Protocol):
-    """An SMS provider: raises on failure; the same idempotency key twice must not send twice where the
-    provider allows it."""
-
-    def send(self, mobile: str, text: str, idempotency_key: str) -> None: ...
-
-
-class LogGateway:
-    """The default: logs that a message would go out, and succeeds. The text (which can quote a resident's
-    request) is logged only in development; elsewhere just its length."""
-
-    def send(self, mobile: str, text: str, idempotency_key: str) -> None:
-        shown = text if get_settings().environment == "development" else f"<{len(text)} 字>"
-        log.info("sms to %s [%s]: %s", mask_phone(mobile), idempotency_key, shown)
+SMS_BACKENDS = {
+    "log": "services.notify.sms:LogGateway",
+    "aliyun": "services.notify.sms_aliyun:AliyunGateway",
+    "tencent": "services.notify.sms_tencent:TencentGateway",
+}
 
 
 def load_gateway(spec: str) -> SmsGateway:
-    """`log`, or `package.module:ClassName` of a class taking no arguments."""
-    if spec == "log":
-        return LogGateway()
-    module, _, name = spec.partition(":")
+    """`log`, `aliyun`, `tencent`, or `package.module:ClassName` of a class taking no arguments; imported only
+    when chosen, so a provider's SDK stays out of every process that does not use it."""
+    module, _, name = SMS_BACKENDS.get(spec, spec).partition(":")
     gateway: SmsGateway = getattr(importlib.import_module(module), name)()
     return gateway
 
@@ -115,7 +108,7 @@ class Sender:
     def send(self, message: Outgoing) -> Outcome:
         if message.channel == NotificationChannel.push:
             return self._push(message)
-        if message.channel == NotificationChannel.sms:
+        if message.channel in (NotificationChannel.sms, NotificationChannel.resident_sms):
             return self._text(message)
         return Outcome(ok=False, note=f"channel {message.channel} is not sent by a job")
 
@@ -162,20 +155,20 @@ class Sender:
         return None, None
 
     def _text(self, message: Outgoing) -> Outcome:
+        """Sent with the provider's id; a refusal the provider calls permanent is given up at once, any other
+        failure (network, 5xx, throttling, a gateway that cannot load) retried with backoff, never lost."""
         if not message.mobile:
             return Outcome(ok=False, note="no readable mobile number")
-        text = f"{message.title}：{message.body}"
-        if len(text) > SMS_CHARS:
-            text = text[: SMS_CHARS - 1] + "…"
+        sms = compose(message.kind, message.title, message.body, message.mobile, message.dedupe_key, self._settings)
         try:
             if self._sms is None:
                 self._sms = load_gateway(self._settings.sms_backend)
-            self._sms.send(message.mobile, text, message.dedupe_key)
-        except Exception as exc:  # a provider's error of any kind: retried with backoff, never lost
+            provider_id = self._sms.send(sms)
+        except Exception as exc:
             error = f"sms failed: {type(exc).__name__}: {exc}".replace(message.mobile, mask_phone(message.mobile))
             log.warning("notification %d: %s", message.id, error)
-            return Outcome(ok=False, note=error[:500])
-        return Outcome(ok=True)
+            return Outcome(ok=False, note=error[:500], permanent=isinstance(exc, SmsError) and exc.permanent)
+        return Outcome(ok=True, provider_id=str(provider_id)[:64] if provider_id else None)
 
 
 def push_payload(message: Outgoing) -> str:
@@ -191,46 +184,6 @@ def push_topic(dedupe_key: str) -> str:
 
 
 # Subscriptions.
-
-
-def _b64url(value: str) -> bytes:
-    return base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True)
-
-
-def _b64url_text(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def check_endpoint(url: str, *, allow_loopback_http: bool) -> str:
-    """An https URL on a named host (the server POSTs to it: no addresses, no credentials); 127.0.0.1 and
-    localhost, over http too, only outside production, for tests and local push servers."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    loopback = host in {"127.0.0.1", "localhost", "::1"}
-    if loopback and allow_loopback_http and parts.scheme in {"http", "https"}:
-        return url
-    if parts.scheme != "https" or not host or parts.username or parts.password:
-        raise ValueError("须为 https 地址")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        if "." in host and host != "localhost":
-            return url
-    raise ValueError("推送服务地址须为域名")
-
-
-def check_key(value: str, *, length: int, point: bool = False) -> str:
-    """base64url (padding optional) of `length` bytes; `point` keys must be a P-256 public key."""
-    try:
-        raw = _b64url(value.strip())
-        if len(raw) != length:
-            raise ValueError
-        if point:
-            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
-    except ValueError:
-        kind = "P-256 公钥" if point else "密钥"
-        raise ValueError(f"须为 {length} 字节的 base64url {kind}") from None
-    return _b64url_text(raw)
 
 
 def subscribe(session: Session, user_id: int, endpoint: str, p256dh: str, auth: str, now: datetime) -> None:
@@ -263,7 +216,7 @@ def generate_vapid_keys() -> tuple[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     private = key.private_numbers().private_value.to_bytes(32, "big")
     public = key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-    return _b64url_text(private), _b64url_text(public)
+    return b64url_text(private), b64url_text(public)
 
 
 def main(argv: list[str]) -> int:

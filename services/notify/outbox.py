@@ -2,8 +2,9 @@
 
 `enqueue` is the only way a notification is created. Each (dedupe key, channel, recipient) is one row
 under a unique key, so a retried sweep, a second worker or a crash between steps cannot write it twice.
-`deliver_due` sends them (never from inside an HTTP request), `send_digests` folds a cadre's day into one
-message, and the delivered `inbox` rows are each person's in-app inbox."""
+`deliver_due` sends them (never from inside an HTTP request), and the `inbox` rows, delivered as they are
+written, are each person's in-app inbox. A resident, who has no account, gets `resident_sms` rows of their
+request (`services.notify.residents`); the daily digest folds a cadre's day (`services.notify.digest`)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from core.crypto import get_cipher
 from core.db import dialect_insert, session_scope
@@ -24,7 +24,7 @@ from core.settings import get_settings
 from models.enums import NotificationChannel, NotificationStatus
 from models.notification import Notification, PushSubscription
 from models.user import User
-from services.errors import NotFound
+from services.notify import residents
 from services.notify.channels import MAX_SUBSCRIPTIONS, PUSH_TIMEOUT_SECONDS, Outcome, Outgoing, PushTarget, Sender
 
 # Channels that reach a person's pocket wait for the end of quiet hours; the inbox does not disturb.
@@ -47,7 +47,8 @@ def rows_for(
     not_before: datetime | None = None,
     resident_request_id: uuid.UUID | None = None,
 ) -> list[dict[str, object]]:
-    """The outbox rows of one message: one per recipient and channel."""
+    """The outbox rows of one message: one per recipient and channel. An inbox row is delivered as it is written
+    (the in-app inbox is the table itself); push and SMS wait for the delivery job and for `not_before`."""
     return [
         {
             "dedupe_key": row_key(dedupe_key, channel, recipient_id),
@@ -57,10 +58,11 @@ def rows_for(
             "title": title[:200],
             "body": body[:2000],
             "resident_request_id": resident_request_id,
-            "status": "pending",
+            "status": NotificationStatus.sent if channel == NotificationChannel.inbox else NotificationStatus.pending,
             "attempts": 0,
             "next_attempt_at": max(now, not_before) if not_before and channel in _DISTURBING else now,
             "created_at": now,
+            "sent_at": now if channel == NotificationChannel.inbox else None,
         }
         for recipient_id in sorted(set(recipient_ids))
         for channel in channels
@@ -110,9 +112,12 @@ def enqueue(
     return insert_rows(session, rows)
 
 
-# Delivery: claim under a lease, send with no transaction open, record. At least once: a crash between
-# sending and recording lets the lease run out, and the row is sent again (the push tag and the SMS
-# idempotency key are the dedupe key, so a receiver can fold the repeat).
+# Delivery: claim a batch under a lease, then send each message with no transaction open and record it at once in
+# a transaction of its own. At least once, and at most one repeat per crash: a worker killed mid-batch leaves only
+# the message in flight sent but unrecorded. Rows recorded sent are never sent again; the rest go when the lease
+# runs out, the one in flight a second time. The repeat carries the same dedupe key, as the push tag (the browser
+# replaces the first) and as the SMS provider's OutId / SessionContext (Alibaba Cloud and Tencent Cloud do not
+# deduplicate on it, but echo it in their delivery receipts, where the repeat can be told).
 
 LEASE = timedelta(minutes=5)
 # Start no message that could outlive its lease (a push goes to up to MAX_SUBSCRIPTIONS devices, each
@@ -133,26 +138,28 @@ class DeliveryReport:
     inbox: int = 0  # delivered to the in-app inbox
     sent: int = 0  # pushed or texted (or nothing to do: no subscription, push not configured)
     retried: int = 0
-    failed: int = 0  # gave up after the last attempt
+    failed: int = 0  # gave up: after the last attempt, or at once on a permanent refusal
     deferred: int = 0  # claimed but left for the next run
     unsubscribed: int = 0  # push subscriptions the push service said are gone
 
 
 def deliver_due(now: datetime, engine: Engine | None = None, batch: int = 100) -> DeliveryReport:
     """Deliver due rows of every channel but the digest, at least once, retrying failures with backoff
-    until `notification_max_attempts`, then marking them failed (kept, never deleted)."""
+    until `notification_max_attempts` and permanent refusals not at all, then marking them failed (kept)."""
     report = DeliveryReport()
     with session_scope(engine) as session:
         outgoing = claim(session, now, batch, report)
     if not outgoing:
         return report
     sender, started = Sender(get_settings()), time.monotonic()
-    results = [
-        (message, sender.send(message) if time.monotonic() - started < _SEND_BUDGET_SECONDS else None)
-        for message in outgoing
-    ]
-    with session_scope(engine) as session:
-        record(session, results, now, report)
+    for i, message in enumerate(outgoing):
+        if time.monotonic() - started >= _SEND_BUDGET_SECONDS:
+            with session_scope(engine) as session:
+                record(session, [(left, None) for left in outgoing[i:]], now, report)
+            break
+        outcome = sender.send(message)
+        with session_scope(engine) as session:
+            record(session, [(message, outcome)], now, report)
     return report
 
 
@@ -174,11 +181,23 @@ def claim(session: Session, now: datetime, batch: int, report: DeliveryReport) -
     return _outgoing(session, [row for row in rows if row.channel != NotificationChannel.inbox], now, report)
 
 
-def _outgoing(session: Session, rows: list[Notification], now: datetime, report: DeliveryReport) -> list[Outgoing]:
-    ids = {row.recipient_id for row in rows}
+@dataclass(frozen=True)
+class _Reach:
+    """Where claimed rows go: the active accounts' numbers (encrypted) and devices, and each request's resident's
+    number, read and decrypted now (None: none to send to)."""
+
+    users: dict[int | None, str]
+    targets: dict[int | None, list[PushTarget]]
+    residents: dict[uuid.UUID, str | None]
+
+    def resident(self, request_id: uuid.UUID | None) -> str | None:
+        return self.residents.get(request_id) if request_id is not None else None
+
+
+def _reach(session: Session, rows: list[Notification]) -> _Reach:
+    ids = {row.recipient_id for row in rows if row.recipient_id is not None}
     active = select(User.id, User.mobile_ciphertext).where(col(User.id).in_(ids), col(User.is_active))
-    users: dict[int | None, str] = dict(session.exec(active).all())
-    targets: dict[int, list[PushTarget]] = {}
+    targets: dict[int | None, list[PushTarget]] = {}
     for sub in session.exec(
         select(PushSubscription)
         .where(col(PushSubscription.user_id).in_(ids), col(PushSubscription.is_active))
@@ -186,27 +205,55 @@ def _outgoing(session: Session, rows: list[Notification], now: datetime, report:
     ).all():
         assert sub.id is not None
         targets.setdefault(sub.user_id, []).append(PushTarget(sub.id, sub.endpoint, sub.p256dh, sub.auth))
+    requests = {row.resident_request_id for row in rows if row.channel == NotificationChannel.resident_sms}
+    return _Reach(dict(session.exec(active).all()), targets, residents.mobiles(session, requests))
+
+
+def _outgoing(session: Session, rows: list[Notification], now: datetime, report: DeliveryReport) -> list[Outgoing]:
+    reach = _reach(session, rows)
     outgoing = []
     for row in rows:
-        assert row.id is not None
-        if row.recipient_id not in users:  # a deactivated account gets nothing in its pocket
-            row.status, row.sent_at, row.last_error = NotificationStatus.sent, now, "account inactive"
-            report.sent += 1
+        if _nowhere(row, reach, now, report):
             continue
         row.next_attempt_at = now + LEASE
-        sms = row.channel == NotificationChannel.sms
-        message = Outgoing(
-            id=row.id,
-            channel=NotificationChannel(row.channel),
-            dedupe_key=row.dedupe_key,
-            title=row.title,
-            body=row.body,
-            resident_request_id=row.resident_request_id,
-            mobile=_mobile(users[row.recipient_id]) if sms else None,
-            push_targets=tuple(targets.get(row.recipient_id, ())) if row.channel == NotificationChannel.push else (),
-        )
-        outgoing.append(message)
+        outgoing.append(_message(row, reach))
     return outgoing
+
+
+def _nowhere(row: Notification, reach: _Reach, now: datetime, report: DeliveryReport) -> bool:
+    """A deactivated account gets nothing in its pocket (the row is done); a resident without a mobile to text,
+    or who opted out, gets nothing either (the row fails, and the request's detail says why)."""
+    if row.channel == NotificationChannel.resident_sms:
+        if reach.resident(row.resident_request_id) is not None:
+            return False
+        row.status, row.last_error = NotificationStatus.failed, residents.NO_MOBILE
+        report.failed += 1
+        return True
+    if row.recipient_id in reach.users:
+        return False
+    row.status, row.sent_at, row.last_error = NotificationStatus.sent, now, "account inactive"
+    report.sent += 1
+    return True
+
+
+def _message(row: Notification, reach: _Reach) -> Outgoing:
+    assert row.id is not None
+    channel = NotificationChannel(row.channel)
+    if channel == NotificationChannel.resident_sms:
+        mobile = reach.resident(row.resident_request_id)
+    else:
+        mobile = _mobile(reach.users[row.recipient_id]) if channel == NotificationChannel.sms else None
+    return Outgoing(
+        id=row.id,
+        channel=channel,
+        dedupe_key=row.dedupe_key,
+        title=row.title,
+        body=row.body,
+        resident_request_id=row.resident_request_id,
+        mobile=mobile,
+        push_targets=tuple(reach.targets.get(row.recipient_id, ())) if channel == NotificationChannel.push else (),
+        kind=row.kind,
+    )
 
 
 def _mobile(ciphertext: str) -> str | None:
@@ -219,7 +266,8 @@ def _mobile(ciphertext: str) -> str | None:
 def record(
     session: Session, results: list[tuple[Outgoing, Outcome | None]], now: datetime, report: DeliveryReport
 ) -> None:
-    """Sent, or one more failed attempt with the next try after `backoff`; `None` (not tried) is due again."""
+    """Sent, with the provider's id; or one more failed attempt, tried again after `backoff` unless it was the
+    last or the refusal permanent; `None` (not tried) is due again."""
     ids = [message.id for message, _ in results]
     claimed = select(Notification).where(col(Notification.id).in_(ids)).with_for_update()
     rows = {row.id: row for row in session.exec(claimed).all()}
@@ -235,11 +283,12 @@ def record(
             report.deferred += 1
         elif outcome.ok:
             row.status, row.sent_at, row.last_error = NotificationStatus.sent, now, outcome.note
+            row.provider_message_id = outcome.provider_id
             report.sent += 1
         else:
             row.attempts += 1
             row.last_error = (outcome.note or "failed")[:500]
-            if row.attempts >= max_attempts:
+            if outcome.permanent or row.attempts >= max_attempts:
                 row.status = NotificationStatus.failed
                 report.failed += 1
             else:
@@ -255,124 +304,3 @@ def _unsubscribe_gone(session: Session, outcome: Outcome, report: DeliveryReport
             .values(is_active=False, last_error=why[:500])
         )
         report.unsubscribed += 1
-
-
-# The daily digest: town cadres get one message a day instead of one per request.
-
-DIGEST_LINES = 10
-_DIGEST_CHANNELS = (NotificationChannel.push, NotificationChannel.sms)
-
-
-def digest_text(titles: list[str]) -> tuple[str, str]:
-    """Title and body of a digest of `titles`, one line each, newest first, the first DIGEST_LINES shown."""
-    lines = [f"{i}. {title}" for i, title in enumerate(titles[:DIGEST_LINES], start=1)]
-    if len(titles) > DIGEST_LINES:
-        lines.append(f"等 {len(titles)} 件")
-    return f"今日待督办诉求 {len(titles)} 件", "\n".join(lines)
-
-
-def send_digests(now: datetime, engine: Engine | None = None) -> int:
-    """One push and one SMS a day per recipient, folding their pending digest rows (one transaction each);
-    rows that arrive after today's digest wait for tomorrow's. Returns how many digests were written."""
-    with session_scope(engine) as session:
-        recipients = session.exec(
-            select(Notification.recipient_id)
-            .where(col(Notification.channel) == NotificationChannel.digest)
-            .where(col(Notification.status) == NotificationStatus.pending)
-            .distinct()
-        ).all()
-    written = 0
-    for recipient_id in sorted(recipients):
-        with session_scope(engine) as session:
-            written += _digest(session, recipient_id, now)
-    return written
-
-
-def _digest(session: Session, recipient_id: int, now: datetime) -> int:
-    rows = session.exec(
-        select(Notification)
-        .where(col(Notification.recipient_id) == recipient_id)
-        .where(col(Notification.channel) == NotificationChannel.digest)
-        .where(col(Notification.status) == NotificationStatus.pending)
-        .order_by(col(Notification.id).desc())
-        .with_for_update(skip_locked=True)
-    ).all()
-    latest: dict[object, Notification] = {}  # per request, its newest (highest-stage) notice
-    for row in rows:
-        latest.setdefault(row.resident_request_id or row.id, row)
-    if not latest:
-        return 0
-    key = f"digest:{recipient_id}:{now.astimezone(get_settings().tz).date().isoformat()}"
-    first_key = row_key(key, _DIGEST_CHANNELS[0], recipient_id)
-    if session.exec(select(Notification.id).where(col(Notification.dedupe_key) == first_key)).first() is not None:
-        return 0  # today's digest is out already: these rows wait for tomorrow's
-    title, body = digest_text([row.title for row in latest.values()])
-    enqueue(
-        session,
-        recipient_ids=[recipient_id],
-        channels=_DIGEST_CHANNELS,
-        kind="digest",
-        title=title,
-        body=body,
-        dedupe_key=key,
-        now=now,
-    )
-    for row in rows:
-        row.status, row.sent_at = NotificationStatus.digested, now
-    return 1
-
-
-# The in-app inbox: delivered `inbox` rows, each person's own.
-
-NOTIFICATION_NOT_FOUND = "通知不存在"
-
-
-def _inbox(recipient_id: int) -> SelectOfScalar[Notification]:
-    return (
-        select(Notification)
-        .where(col(Notification.recipient_id) == recipient_id)
-        .where(col(Notification.channel) == NotificationChannel.inbox)
-        .where(col(Notification.status) == NotificationStatus.sent)
-    )
-
-
-def inbox_page(
-    session: Session, recipient_id: int, *, limit: int, before: int | None, unread_only: bool
-) -> tuple[list[Notification], int | None]:
-    """Newest first, keyset by id: the items and the id to pass as the next cursor, if there are more."""
-    query = _inbox(recipient_id)
-    if before is not None:
-        query = query.where(col(Notification.id) < before)
-    if unread_only:
-        query = query.where(col(Notification.read_at).is_(None))
-    rows = list(session.exec(query.order_by(col(Notification.id).desc()).limit(limit + 1)).all())
-    return rows[:limit], rows[limit - 1].id if len(rows) > limit else None
-
-
-def unread_count(session: Session, recipient_id: int) -> int:
-    query = _inbox(recipient_id).where(col(Notification.read_at).is_(None))
-    return int(session.exec(select(func.count()).select_from(query.subquery())).one())
-
-
-def mark_read(session: Session, recipient_id: int, notification_id: int, now: datetime) -> Notification:
-    """Idempotent: a read item keeps its first read time; someone else's item is not found."""
-    row = session.exec(_inbox(recipient_id).where(col(Notification.id) == notification_id)).first()
-    if row is None:
-        raise NotFound(NOTIFICATION_NOT_FOUND, code="notification_not_found")
-    if row.read_at is None:
-        row.read_at = now
-        session.flush()
-    return row
-
-
-def mark_all_read(session: Session, recipient_id: int, now: datetime) -> int:
-    """Returns how many items were unread."""
-    result = session.execute(
-        update(Notification)
-        .where(col(Notification.recipient_id) == recipient_id)
-        .where(col(Notification.channel) == NotificationChannel.inbox)
-        .where(col(Notification.status) == NotificationStatus.sent)
-        .where(col(Notification.read_at).is_(None))
-        .values(read_at=now)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -11,13 +11,13 @@ from core.settings import get_settings
 from models.enums import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS, Action, Channel, RequestStatus, Role, UnitKind
 from models.org import OrgUnit
 from models.public_schemas import (
-    PublicCategory,
-    PublicEvent,
     PublicReceipt,
     PublicReport,
     PublicStatus,
     PublicUnit,
     RatingInput,
+    ResidentCategory,
+    ResidentEvent,
     StatusQuery,
 )
 from models.resident_request import Category, ResidentRequest, ResidentRequestEvent
@@ -32,6 +32,10 @@ from services.rules.case_code import format_case_code, normalize_case_code
 # Notes written for the resident; every other note is internal.
 _PUBLIC_NOTES = frozenset({Action.reply, Action.resolve_on_spot, Action.reject})
 _PLACEHOLDER_LAST4 = "\x00\x00\x00\x00"
+_MISS = "案件码或电话后 4 位不正确"
+_HOUR = 3600
+# Once a code's wrong tries are spent, an address that missed this often on it waits for the next hour.
+_MISSES_PER_ADDRESS = 3
 
 
 def units(session: Session) -> list[PublicUnit]:
@@ -43,9 +47,9 @@ def units(session: Session) -> list[PublicUnit]:
     return [PublicUnit.model_validate(row.model_dump(warnings=False)) for row in rows]
 
 
-def categories(session: Session) -> list[PublicCategory]:
+def categories(session: Session) -> list[ResidentCategory]:
     rows = session.exec(select(Category).where(col(Category.is_active)).order_by(col(Category.sort_order))).all()
-    return [PublicCategory.model_validate(row.model_dump(warnings=False)) for row in rows]
+    return [ResidentCategory.model_validate(row.model_dump(warnings=False)) for row in rows]
 
 
 def report(session: Session, body: PublicReport, *, ip: str, now: datetime) -> PublicReceipt:
@@ -60,6 +64,7 @@ def report(session: Session, body: PublicReport, *, ip: str, now: datetime) -> P
         unit_id=body.unit_id,
         reporter_name=body.reporter_name,
         reporter_phone=body.phone,
+        reporter_sms_opt_out=body.sms_opt_out,
     )
     rr = register(session, Registration(data, None), now=now).resident_request
     return PublicReceipt(
@@ -70,27 +75,42 @@ def report(session: Session, body: PublicReport, *, ip: str, now: datetime) -> P
     )
 
 
+def _heard(session: Session, code: str, ip: str, now: datetime) -> None:
+    """Once a code's wrong tries for the hour are spent, an address that missed on it often enough is refused
+    before its digits are compared, so guessing cannot go on past the limit; other addresses are heard."""
+    spent = (
+        rate_limit.used(session, f"code:{code}", seconds=_HOUR, now=now) >= get_settings().public_code_limit_per_hour
+    )
+    if spent and rate_limit.used(session, f"code:{code}:{ip}", seconds=_HOUR, now=now) >= _MISSES_PER_ADDRESS:
+        raise rate_limit.refused(seconds=_HOUR, now=now)
+
+
 def find(session: Session, query: StatusQuery, *, ip: str, now: datetime) -> ResidentRequest:
-    """The request only when code and digits both match; one answer for every kind of miss."""
+    """The request only when code and digits both match; one answer for every kind of miss. Wrong tries count
+    per code (and per address); the right digits have a budget of their own, so whoever knows only the code
+    cannot lock the resident out of their case."""
     settings = get_settings()
     rate_limit.hit(session, f"ip:{ip}", limit=settings.public_ip_limit_per_minute, seconds=60, now=now)
     code = normalize_case_code(query.case_code)
-    rr = None
-    if code is not None:
-        rate_limit.hit(session, f"code:{code}", limit=settings.public_code_limit_per_hour, seconds=3600, now=now)
-        rr = session.exec(select(ResidentRequest).where(ResidentRequest.case_code == code)).first()
+    if code is None:
+        raise NotFound(_MISS, code="not_found")
+    _heard(session, code, ip, now)
+    rr = session.exec(select(ResidentRequest).where(ResidentRequest.case_code == code)).first()
     stored = rr.reporter_phone_last4 if rr is not None and rr.reporter_phone_last4 else _PLACEHOLDER_LAST4
-    digits_match = hmac.compare_digest(stored.encode(), query.phone_last4.encode())
-    if rr is None or not digits_match:
-        raise NotFound("案件码或电话后 4 位不正确", code="not_found")
-    return rr
+    if rr is not None and hmac.compare_digest(stored.encode(), query.phone_last4.encode()):
+        limit = settings.public_code_right_digits_per_hour
+        rate_limit.hit(session, f"code-ok:{code}", limit=limit, seconds=_HOUR, now=now)
+        return rr
+    rate_limit.add(session, f"code:{code}", seconds=_HOUR, now=now)
+    rate_limit.add(session, f"code:{code}:{ip}", seconds=_HOUR, now=now)
+    raise NotFound(_MISS, code="not_found")
 
 
 def _role_label(role: str) -> str:
     return ROLE_LABELS[Role(role)] if role in ROLE_LABELS else "居民"
 
 
-def _timeline(session: Session, rr: ResidentRequest) -> list[PublicEvent]:
+def _timeline(session: Session, rr: ResidentRequest) -> list[ResidentEvent]:
     rows = session.execute(
         select(ResidentRequestEvent, OrgUnit.name)
         .outerjoin(OrgUnit, OrgUnit.id == ResidentRequestEvent.actor_unit_id)  # type: ignore[arg-type]
@@ -99,7 +119,7 @@ def _timeline(session: Session, rr: ResidentRequest) -> list[PublicEvent]:
         .order_by(col(ResidentRequestEvent.seq))
     ).all()
     return [
-        PublicEvent(
+        ResidentEvent(
             action=event.action,
             action_label=ACTION_LABELS[Action(event.action)],
             status_label=STATUS_LABELS[RequestStatus(event.to_status)],

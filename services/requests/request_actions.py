@@ -1,11 +1,10 @@
-"""Acting on a request: check the table, apply the action's effects, append the event — one flush."""
+"""Acting on a request: check the table, apply the action's effects, append the event — one flush — and tell
+whom the action hands the request to (services/requests/handoffs.py) and the resident (resident_notices.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -16,21 +15,12 @@ from models.user import User
 from services.actor import RESIDENT_ROLE, Actor
 from services.clocks import sla
 from services.errors import Conflict, Invalid, InvalidTransition, PermissionDenied
-from services.requests import desk_actions
+from services.people import reach
+from services.requests import desk_actions, handoffs, resident_notices
+from services.requests.step import Step
 from services.rules import lifecycle
 
 _DISPATCH_KINDS = frozenset({UnitKind.grid, UnitKind.village, UnitKind.town})
-
-
-@dataclass
-class Step:
-    """What one action does to a request, collected before the event is written."""
-
-    command: ActionCommand
-    actor: Actor | None
-    now: datetime
-    data: dict[str, Any] = field(default_factory=dict)
-    role: str | None = None  # who wrote the event when there is no actor: the resident (default) or the system
 
 
 def _invalid_transition(resident_request: ResidentRequest, action: Action, role: Role | None, reason: str) -> None:
@@ -60,8 +50,8 @@ def _meet_feedback(session: Session, resident_request: ResidentRequest, now: dat
 
 def _dispatch(session: Session, rr: ResidentRequest, step: Step) -> None:
     assert step.actor is not None
-    unit = desk_actions.active_unit(session, step.command.handling_unit_id, "handling_unit_id")
-    if unit.kind not in _DISPATCH_KINDS or not unit.path.startswith(step.actor.unit_path):
+    unit = reach.active_unit(session, step.command.handling_unit_id, "handling_unit_id")
+    if unit.kind not in _DISPATCH_KINDS or not reach.within(unit.path, step.actor.unit_path):
         raise Invalid("只能派给本辖区内的网格、村或镇街", field="handling_unit_id", code="unit_out_of_scope")
     if step.command.handler_id is not None:
         handler = session.get(User, step.command.handler_id)
@@ -78,7 +68,7 @@ def _dispatch(session: Session, rr: ResidentRequest, step: Step) -> None:
 
 def _transfer(session: Session, rr: ResidentRequest, step: Step) -> None:
     assert step.actor is not None
-    department = desk_actions.department_for(session, step)
+    department = reach.department_for(session, step.command.department_id, step.actor)
     session.add(
         Transfer(
             resident_request_id=rr.id,
@@ -114,8 +104,8 @@ def _return(session: Session, rr: ResidentRequest, step: Step) -> None:
 
 
 def _escalate(session: Session, rr: ResidentRequest, step: Step) -> None:
-    """One level up the chain above the place: grid → village → town; the first unit stays responsible."""
-    parent = desk_actions.next_escalation(session, rr)
+    """上报 one rung up from where the request stands (grid → village → town); the first unit stays responsible."""
+    parent = reach.next_escalation(session, rr)
     if parent is None:
         _invalid_transition(rr, Action.escalate, step.actor.role if step.actor else None, "已上报至镇街，不能再上报")
     assert parent is not None
@@ -184,10 +174,10 @@ EFFECTS: dict[Action, Callable[[Session, ResidentRequest, Step], None]] = {
     Action.resolve_on_spot: _resolve_on_spot,
     Action.reject: _reject,
     Action.close: _close,
+    Action.close_unrated: _close,
     Action.reopen: _reopen,
     Action.extend: _extend,
     Action.take_over: desk_actions.take_over,
-    Action.supervise: desk_actions.supervise,
     Action.whistle: desk_actions.whistle,
     Action.report_in: desk_actions.report_in,
     Action.request_extension: desk_actions.request_extension,
@@ -217,8 +207,8 @@ def _append_event(session: Session, rr: ResidentRequest, step: Step, before: Req
 
 
 def apply(session: Session, rr: ResidentRequest, step: Step, *, flush: bool = True) -> ResidentRequest:
-    """Move the request by the table, run the action's effects and append its event, or refuse untouched.
-    `flush=False` leaves the writing to the caller (the SLA sweep writes a whole batch at once)."""
+    """Move the request by the table, run the action's effects, append its event, tell whom it hands the request
+    to and the resident what they hear of, or refuse untouched. `flush=False` leaves the writing to the caller."""
     action = step.command.action
     role = step.actor.role if step.actor else None
     if (RequestStatus(rr.status), action) not in lifecycle.TRANSITIONS:
@@ -234,6 +224,8 @@ def apply(session: Session, rr: ResidentRequest, step: Step, *, flush: bool = Tr
     _append_event(session, rr, step, before)
     if flush:
         session.flush()
+    handoffs.tell(session, rr, step)
+    resident_notices.tell(session, rr, step)
     return rr
 
 
@@ -241,6 +233,7 @@ def lock(session: Session, rr: ResidentRequest) -> None:
     """Hold the request's row until commit, so people and the SLA sweep take turns (and always in the same
     order: the request first, then its timers). SQLite has a single writer already."""
     if session.get_bind().dialect.name == "postgresql":
+        session.flush()  # a refresh reloads the row: changes not yet written would be lost, not locked
         session.refresh(rr, with_for_update=True)
 
 
@@ -260,9 +253,9 @@ def act(
     missing = lifecycle.missing_inputs(command.action, command.model_dump())
     if missing:
         raise Invalid("缺少必填项", field=missing[0], code="missing_input")
-    if command.action in lifecycle.HANDLER_ACTIONS and not desk_actions.handles(session, rr, actor):
+    if command.action in lifecycle.HANDLER_ACTIONS and not reach.handles(session, rr, actor):
         raise PermissionDenied("只有承办单位可以执行此操作", code="not_handler")
-    if actor.role == Role.town_cadre and not desk_actions.may_act_here(session, rr, actor, now):
+    if actor.role == Role.town_cadre and not reach.may_act_here(session, rr, actor, now):
         raise PermissionDenied("该诉求不在您驻点的村，也未进入镇街督办台，请由驻点干部办理", code="outside_stationing")
     return apply(session, rr, Step(command=command, actor=actor, now=now))
 
@@ -280,11 +273,30 @@ def rate(session: Session, rr: ResidentRequest, level: RatingLevel, comment: str
         raise Conflict("本次答复已评价过", code="already_rated")
     session.add(Rating(resident_request_id=rr.id, cycle=rr.cycle, level=level, comment=comment, rated_at=now))
     apply(session, rr, Step(ActionCommand(action=Action.rate, note=comment), None, now, {"level": str(level)}))
+    settle(session, rr, level, now=now)
+
+
+_SETTLE_NOTES = {
+    (Action.reopen, False): "居民不满意，重新办理",
+    (Action.close, False): "居民评价后办结",
+    (Action.reopen, True): "回访居民不满意，重新办理",
+    (Action.close, True): "回访后办结",
+}
+
+
+def settle(
+    session: Session,
+    rr: ResidentRequest,
+    level: RatingLevel,
+    *,
+    now: datetime,
+    actor: Actor | None = None,
+    by_callback: bool = False,
+) -> None:
+    """The satisfaction that counts for the cycle (a resident's rating, or a callback's) settles it: 不满意
+    reopens it (a new cycle, whose feedback clock starts), the other two close a replied request."""
     follow_up = Action.reopen if level == RatingLevel.unsatisfied else Action.close
     if follow_up == Action.reopen or rr.status == RequestStatus.replied:
-        note = "居民不满意，重新办理" if follow_up == Action.reopen else "居民评价后办结"
-        apply(
-            session,
-            rr,
-            Step(ActionCommand(action=follow_up, note=note), None, now + timedelta(microseconds=1)),
-        )
+        command = ActionCommand(action=follow_up, note=_SETTLE_NOTES[(follow_up, by_callback)])
+        # A microsecond later, so the timeline keeps the rating (or callback) before what it caused.
+        apply(session, rr, Step(command, actor, now + timedelta(microseconds=1)))

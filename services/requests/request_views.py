@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -37,10 +34,11 @@ from models.resident_request_schemas import (
 )
 from models.sla import SlaTimer
 from models.user import User
+from services import keyset
 from services.actor import Actor
-from services.errors import Invalid
 from services.people.visibility import readable_requests
-from services.requests import desk, desk_actions
+from services.requests import callbacks, desk, desk_actions, resident_notices
+from services.rules import callbacks as callback_rules
 from services.rules.case_code import normalize_case_code
 from services.rules.sla import is_overdue
 
@@ -56,23 +54,6 @@ class RequestFilter:
     registered_to: datetime | None = None
     desk: bool = False  # the town's escalation desk (services/requests/desk.py): what needs a town cadre
     inbox: bool = False  # what the actor's unit has to handle: sent to it, in its hands, whistled
-
-
-def encode_cursor(registered_at: datetime, request_id: uuid.UUID) -> str:
-    raw = f"{registered_at.isoformat()}|{request_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, request_id = raw.split("|")
-        parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        return parsed, uuid.UUID(request_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid("分页游标无效", field="cursor", code="cursor_invalid") from None
 
 
 def _overdue_clause(overdue: bool, now: datetime) -> Any:
@@ -134,6 +115,7 @@ def _summary_fields(rr: ResidentRequest, category_name: str, unit_name: str, now
         "unit_name": unit_name,
         "overdue": rr.status not in desk.FINISHED and is_overdue(rr.feedback_due_at, rr.feedback_met_at, now),
         "reporter_phone_masked": mask_last4(rr.reporter_phone_last4) if rr.reporter_phone_last4 else None,
+        "uncallable": callback_rules.uncallable(rr.reporter_phone_last4),
     }
 
 
@@ -143,13 +125,7 @@ def list_page(
     """Newest first, `limit` at a time; the cursor is the last row's (registered_at, id)."""
     query = _filtered(actor, flt, now)
     if cursor:
-        at, last_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                col(ResidentRequest.registered_at) < at,
-                and_(col(ResidentRequest.registered_at) == at, col(ResidentRequest.id) < last_id),
-            )
-        )
+        query = query.where(keyset.older_than(col(ResidentRequest.registered_at), col(ResidentRequest.id), cursor))
     query = (
         query.add_columns(Category.name, OrgUnit.name)
         .join(Category, col(Category.id) == ResidentRequest.category_id)
@@ -165,7 +141,7 @@ def list_page(
         for item in items:
             item.reasons = found.get(item.id, [])
             item.reason_labels = [DESK_REASON_LABELS[DeskReason(r)] for r in item.reasons]
-    next_cursor = encode_cursor(rows[limit - 1][0].registered_at, rows[limit - 1][0].id) if len(rows) > limit else None
+    next_cursor = keyset.encode(rows[limit - 1][0].registered_at, rows[limit - 1][0].id) if len(rows) > limit else None
     return ResidentRequestPage(items=items, next_cursor=next_cursor)
 
 
@@ -219,6 +195,13 @@ def ratings_of(session: Session, rr: ResidentRequest) -> list[RatingPublic]:
     return [RatingPublic.model_validate(r.model_dump(warnings=False)) for r in rows]
 
 
+def _offered(session: Session, rr: ResidentRequest, actor: Actor, now: datetime) -> list[Action]:
+    """What the actor may do now: the desk's usable actions, and 回访 when a callback would be taken (it is
+    recorded through POST /requests/{id}/callbacks, not /actions)."""
+    usable = desk_actions.usable_actions(session, rr, actor, now)
+    return [*usable, Action.callback] if callbacks.refusal(session, rr, actor) is None else usable
+
+
 def detail(session: Session, rr: ResidentRequest, actor: Actor, now: datetime) -> ResidentRequestDetail:
     """Everything a staff member may see of one request; the phone stays masked."""
     names = dict(
@@ -234,10 +217,12 @@ def detail(session: Session, rr: ResidentRequest, actor: Actor, now: datetime) -
             **_summary_fields(rr, category.name if category else "", names.get(rr.unit_id, ""), now),
             "first_unit_name": names.get(rr.first_unit_id, ""),
             "handling_unit_name": names.get(rr.handling_unit_id, ""),
-            "allowed_actions": desk_actions.usable_actions(session, rr, actor, now),
+            "allowed_actions": _offered(session, rr, actor, now),
             "sla": _clocks(session, rr),
             "events": _events(session, rr),
             "ratings": ratings_of(session, rr),
+            "callbacks": callbacks.of_request(session, rr),
+            "resident_messages": resident_notices.messages_of(session, rr),
             **desk.records(session, rr, now),
         }
     )

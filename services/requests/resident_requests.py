@@ -12,12 +12,14 @@ from core.crypto import get_cipher
 from models.enums import Action, RequestStatus, Role, SlaClock, UnitKind
 from models.org import OrgUnit
 from models.resident_request import Category, ResidentRequest, ResidentRequestEvent
-from models.resident_request_schemas import ResidentRequestCreate
+from models.resident_request_schemas import ActionCommand, ResidentRequestCreate
 from services.actor import RESIDENT_ROLE, Actor
 from services.clocks import sla
 from services.errors import Conflict, Invalid, NotFound, PermissionDenied
+from services.people import reach
 from services.people.visibility import readable_requests
-from services.requests import routing
+from services.requests import handoffs, resident_notices, routing
+from services.requests.step import Step
 from services.rules.case_code import new_case_code
 
 _REGISTRARS = frozenset({Role.grid_member, Role.grid_leader, Role.village_staff, Role.town_cadre})
@@ -43,7 +45,7 @@ def _location(session: Session, unit_id: int, actor: Actor | None) -> OrgUnit:
     unit = session.get(OrgUnit, unit_id)
     if unit is None or not unit.is_active or unit.kind not in _LOCATION_KINDS:
         raise Invalid("请选择有效的网格或村（社区）", field="unit_id", code="unit_invalid")
-    if actor is not None and not unit.path.startswith(actor.unit_path):
+    if actor is not None and not reach.within(unit.path, actor.unit_path):
         raise Invalid("只能登记本辖区内的诉求", field="unit_id", code="unit_out_of_scope")
     return unit
 
@@ -66,7 +68,8 @@ def _existing(session: Session, request_id: uuid.UUID, actor: Actor | None) -> R
 
 def register(session: Session, registration: Registration, *, now: datetime) -> Registered:
     """Record a new request: routed by category and place, its feedback clock started under the policy
-    of its category (or class)."""
+    of its category (or class); a resident's own report is told to the place at once, and the resident gets
+    the case code and the promised date by SMS."""
     data, actor = registration.data, registration.actor
     if actor is not None and actor.role not in _REGISTRARS:
         raise PermissionDenied()
@@ -93,6 +96,7 @@ def register(session: Session, registration: Registration, *, now: datetime) -> 
         reporter_phone_ciphertext=phone.ciphertext if phone else None,
         reporter_phone_index=phone.blind_index if phone else None,
         reporter_phone_last4=phone.last4 if phone else None,
+        reporter_sms_opt_out=data.reporter_sms_opt_out,
         unit_id=unit.id,
         first_unit_id=actor.unit_id if actor else village_id,
         handling_unit_id=routed_to or village_id,
@@ -124,6 +128,9 @@ def register(session: Session, registration: Registration, *, now: datetime) -> 
         )
     )
     session.flush()
+    registered = Step(ActionCommand(action=Action.register), actor, now)
+    handoffs.tell(session, resident_request, registered)
+    resident_notices.tell(session, resident_request, registered)
     return Registered(resident_request, category.name, unit.name)
 
 

@@ -14,8 +14,11 @@ from models.org import OrgUnit
 from models.resident_request import ResidentRequest, Whistle
 from models.resident_request_schemas import ActionCommand
 from services.actor import SYSTEM_ROLE
+from services.clocks import sla
 from services.notify import outbox
-from services.requests import desk, desk_actions, request_actions
+from services.people import reach
+from services.requests import desk, request_actions
+from services.requests.step import Step
 from services.rules.case_code import format_case_code
 
 log = logging.getLogger(__name__)
@@ -52,17 +55,18 @@ def flag_unanswered(session: Session, now: datetime, *, limit: int = 200) -> int
         name = department.name if department else "职能部门"
         if rr.status in desk.OPEN:
             command = ActionCommand(action=Action.whistle_overdue, note=f"{name}未在期限内报到")
-            step = request_actions.Step(command, None, now, {"whistle_id": whistle.id}, role=SYSTEM_ROLE)
+            step = Step(command, None, now, {"whistle_id": whistle.id}, role=SYSTEM_ROLE)
             request_actions.apply(session, rr, step)
         outbox.enqueue(
             session,
-            recipient_ids={whistle.whistled_by_id, *desk_actions.unit_people(session, whistle.department_id)},
+            recipient_ids={whistle.whistled_by_id, *reach.handlers_at(session, whistle.department_id)},
             channels=(NotificationChannel.inbox, NotificationChannel.push),
             kind="whistle_overdue",
             title=f"【吹哨超时】诉求 {format_case_code(rr.case_code)}",
             body=f"{name}未在期限内报到，请尽快报到。",
             dedupe_key=f"whistle-overdue:{whistle.id}",
             now=now,
+            not_before=sla.pocket_after(rr, sla.feedback_policy(session, rr), now),
             resident_request_id=rr.id,
         )
         flagged += 1

@@ -30,6 +30,10 @@ TRANSITIONS: Mapping[tuple[RequestStatus, Action], RequestStatus] = {
     (S.closed, A.reopen): S.dispatched,
     (S.replied, A.rate): S.replied,
     (S.closed, A.rate): S.closed,
+    # 回访 once the cycle is answered (a reply, or closed: after a rating, as 未评价, or on the spot).
+    (S.replied, A.callback): S.replied,
+    (S.closed, A.callback): S.closed,
+    (S.replied, A.close_unrated): S.closed,
     **{(status, A.escalate): status for status in _OPEN},
     **{(status, A.transfer): S.dispatched for status in _OPEN},
     **{(status, A.extend): status for status in _TAKEN},
@@ -53,7 +57,8 @@ _STAFF = frozenset({Role.grid_member, Role.grid_leader, Role.village_staff, Role
 _MANAGERS = frozenset({Role.grid_leader, Role.village_staff, Role.town_cadre})
 _HANDLERS = _STAFF | {Role.department_handler}
 
-# Who may take each action; residents act only through the public rating.
+# Who may take each action through /actions; residents act only through the public rating, staff record
+# callbacks through their own route (services/requests/callbacks.py: who may, and with what outcome).
 ACTION_ROLES: Mapping[Action, frozenset[Role]] = {
     A.accept: _MANAGERS,
     A.reject: _MANAGERS,
@@ -81,6 +86,8 @@ ACTION_ROLES: Mapping[Action, frozenset[Role]] = {
     A.sla_warning: frozenset(),
     A.sla_breach: frozenset(),
     A.sla_leadership: frozenset(),
+    A.callback: frozenset(),
+    A.close_unrated: frozenset(),
 }
 
 # Actions that belong to whoever handles the request (the handling unit, a unit above it, or the department).
@@ -106,7 +113,8 @@ REQUIRED_INPUTS: Mapping[Action, tuple[str, ...]] = {
 }
 
 
-# Events that stay inside: the sweeps' flags and the desk's supervision, whistles and extension requests.
+# Events that stay inside: the sweeps' flags, the desk's supervision, whistles and extension requests, and the
+# record of the SMS sent to the resident.
 # A resident's timeline shows status moves, transfers, take-overs and approved (date-moving) extensions.
 INTERNAL_ACTIONS = frozenset(
     {
@@ -119,6 +127,7 @@ INTERNAL_ACTIONS = frozenset(
         A.report_in,
         A.request_extension,
         A.deny_extension,
+        A.resident_notified,  # the resident has the SMS itself; staff see what it said and when
     }
 )
 

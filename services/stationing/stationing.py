@@ -29,7 +29,8 @@ from services import audit
 from services.actor import Actor
 from services.clocks import calendar
 from services.errors import Conflict, Invalid, InvalidTransition, NotFound, PermissionDenied
-from services.people.visibility import readable_units
+from services.people import reach
+from services.people.visibility import readable_stationings
 from services.requests import request_actions, resident_requests
 from services.rules.reception_days import Slot, schedule
 
@@ -40,13 +41,14 @@ _ATTENDANCE = {"scheduled": {"held", "missed", "rescheduled"}, "rescheduled": {"
 
 
 def _editable(session: Session, actor: Actor, village_id: int) -> OrgUnit:
-    """The village if the actor (admin, or a town cadre above it) may arrange its stationing."""
+    """The village if the actor (an admin or a town cadre, the village in their subtree) may arrange its
+    stationing: an admin of one district arranges nothing in another."""
     if actor.role not in _EDITORS:
         raise PermissionDenied()
     village = session.get(OrgUnit, village_id)
     if village is None or village.kind != UnitKind.village or not village.is_active:
         raise Invalid("请选择有效的村（社区）", field="village_id", code="village_invalid")
-    if actor.role != Role.admin and not village.path.startswith(actor.unit_path):
+    if not reach.within(village.path, actor.unit_path):
         raise PermissionDenied("该村不在您的辖区内", code="forbidden")
     return village
 
@@ -61,6 +63,15 @@ def get(session: Session, stationing_id: int) -> Stationing:
     if stationing is None:
         raise NotFound()
     return stationing
+
+
+def get_readable(session: Session, actor: Actor, stationing_id: int) -> Stationing:
+    """The stationing if the actor may read it (see readable_stationings); NotFound otherwise, as if it did not
+    exist."""
+    found = session.exec(readable_stationings(actor).where(Stationing.id == stationing_id)).first()
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def public(session: Session, stationing: Stationing, *, today: date | None = None) -> StationingPublic:
@@ -93,9 +104,8 @@ def public(session: Session, stationing: Stationing, *, today: date | None = Non
 def listed(
     session: Session, actor: Actor, *, village_id: int | None, cadre_id: int | None, active: bool | None
 ) -> list[StationingPublic]:
-    """Stationings of the villages the actor can see (their subtree, or the village above their grid)."""
-    villages = readable_units(actor).with_only_columns(col(OrgUnit.id))
-    query = select(Stationing).where(col(Stationing.village_id).in_(villages))
+    """The stationings the actor may read (see readable_stationings), by village."""
+    query = readable_stationings(actor)
     if village_id is not None:
         query = query.where(Stationing.village_id == village_id)
     if cadre_id is not None:
@@ -114,7 +124,7 @@ def create(session: Session, actor: Actor, data: StationingCreate, *, now: datet
     cadre_unit = session.get(OrgUnit, cadre.org_unit_id) if cadre is not None else None
     if cadre is None or not cadre.is_active or cadre.role != Role.town_cadre or cadre_unit is None:
         raise Invalid("驻点干部须为在岗的镇（街道）干部", field="cadre_id", code="cadre_invalid")
-    if not village.path.startswith(cadre_unit.path):
+    if not reach.within(village.path, cadre_unit.path):
         raise Invalid("驻点干部须属于该村所在的镇（街道）", field="cadre_id", code="cadre_out_of_scope")
     stationing = Stationing.model_validate(data.model_dump() | {"created_at": now})
     session.add(stationing)
@@ -231,12 +241,14 @@ def is_stationed(session: Session, actor: Actor, stationing: Stationing) -> bool
 
 
 def get_session(session: Session, actor: Actor, session_id: int) -> tuple[ReceptionSession, Stationing]:
-    """A session the actor may record for: the stationed team, or an admin."""
+    """A session the actor may record for: the stationed team, or an admin over the village."""
     reception = session.get(ReceptionSession, session_id)
     if reception is None:
         raise NotFound()
     stationing = get(session, reception.stationing_id)
-    if actor.role != Role.admin and not is_stationed(session, actor, stationing):
+    village = session.get(OrgUnit, stationing.village_id)
+    admin_over = actor.role == Role.admin and village is not None and reach.within(village.path, actor.unit_path)
+    if not admin_over and not is_stationed(session, actor, stationing):
         raise PermissionDenied("只有驻点干部或驻点团队成员可以记录", code="not_stationed")
     return reception, stationing
 
@@ -309,6 +321,7 @@ def record_matter(
         unit_id=data.unit_id or stationing.village_id,
         reporter_name=data.reporter_name,
         reporter_phone=data.reporter_phone,
+        reporter_sms_opt_out=data.reporter_sms_opt_out,
     )
     rr = resident_requests.register(session, resident_requests.Registration(wanted, actor), now=now).resident_request
     if data.outcome == "solved_on_spot":

@@ -81,7 +81,7 @@ async def test_filters_and_pages(client: httpx.AsyncClient, session: Session) ->
             break
     assert len(ids) == 7 and ids == sorted(ids, reverse=True)
     bad = await client.get("/api/v1/audit-log", params={"cursor": "-1"}, headers=headers)
-    assert (bad.status_code, bad.json()["error"]["detail"][0]["loc"]) == (422, ["body", "cursor"])
+    assert (bad.status_code, bad.json()["error"]["detail"][0]["loc"]) == (422, ["query", "cursor"])
 
 
 async def test_an_auditor_reads_the_rows_of_their_own_district(client: httpx.AsyncClient, session: Session) -> None:

@@ -16,11 +16,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from core.clock import utc_now
+from core.webpush import check_endpoint
 from models.enums import NotificationChannel, NotificationStatus, Role
 from models.notification import Notification, PushSubscription
 from models.user import User
-from services.notify.channels import check_endpoint
-from services.notify.outbox import deliver_due
 from tests.factories import auth_header, make_town, make_user
 from tests.services.notify.test_outbox import People, committed_people, enqueue
 
@@ -108,7 +107,9 @@ async def test_the_inbox_lists_my_items_newest_first_and_marks_them_read(
     assert (await client.get(f"{BASE}/unread-count", headers=auth_header(other))).json() == {"unread": 1}
 
 
-async def test_the_inbox_pages_by_id(client: httpx.AsyncClient, session: Session, two: tuple[User, User]) -> None:
+async def test_the_inbox_pages_newest_first(
+    client: httpx.AsyncClient, session: Session, two: tuple[User, User]
+) -> None:
     me, _ = two
     ids = [inbox_item(session, me, n).id for n in range(5)]
     headers = auth_header(me)
@@ -120,12 +121,26 @@ async def test_the_inbox_pages_by_id(client: httpx.AsyncClient, session: Session
     assert [item["id"] for item in third["items"]] == [ids[0]] and third["next_cursor"] is None
 
 
+async def test_the_inbox_orders_by_when_each_was_written(
+    client: httpx.AsyncClient, session: Session, two: tuple[User, User]
+) -> None:
+    """A row inserted later about something earlier (a back-dated import, say) stands where its time puts it."""
+    me, _ = two
+    minutes = [30, 10, 20]  # inserted in this order, so ids do not follow time
+    ids = [inbox_item(session, me, n, created_at=T0 + timedelta(minutes=m)).id for n, m in enumerate(minutes)]
+    headers = auth_header(me)
+    first = (await client.get(BASE, params={"limit": 2}, headers=headers)).json()
+    assert [item["id"] for item in first["items"]] == [ids[0], ids[2]]
+    second = (await client.get(BASE, params={"limit": 2, "cursor": first["next_cursor"]}, headers=headers)).json()
+    assert [item["id"] for item in second["items"]] == [ids[1]] and second["next_cursor"] is None
+
+
 @pytest.mark.parametrize(
     ("params", "loc"),
     [
         ({"limit": 0}, ["query", "limit"]),
         ({"limit": 101}, ["query", "limit"]),
-        ({"cursor": "abc"}, ["body", "cursor"]),
+        ({"cursor": "abc"}, ["query", "cursor"]),
         ({"unread_only": "maybe"}, ["query", "unread_only"]),
     ],
 )
@@ -152,7 +167,7 @@ async def test_a_browser_subscribes_idempotently_and_moves_to_whoever_signs_in(
     client: httpx.AsyncClient, session: Session, two: tuple[User, User]
 ) -> None:
     me, other = two
-    endpoint, keys = "https://push.example.com/send/abc", browser_keys()
+    endpoint, keys = "https://fcm.googleapis.com/fcm/send/abc", browser_keys()
     body: dict[str, Any] = {"endpoint": endpoint, "keys": keys, "expirationTime": None}
     for _ in range(2):
         assert (await client.post(SUBSCRIPTIONS, json=body, headers=auth_header(me))).status_code == 204
@@ -185,12 +200,12 @@ async def test_a_user_keeps_at_most_ten_live_subscriptions(
 ) -> None:
     me, _ = two
     for i in range(12):
-        body = {"endpoint": f"https://push.example.com/send/{i}", "keys": browser_keys()}
+        body = {"endpoint": f"https://fcm.googleapis.com/fcm/send/{i}", "keys": browser_keys()}
         assert (await client.post(SUBSCRIPTIONS, json=body, headers=auth_header(me))).status_code == 204
     live = session.exec(
         select(PushSubscription.endpoint).where(PushSubscription.user_id == me.id, PushSubscription.is_active)
     ).all()
-    assert sorted(live) == sorted(f"https://push.example.com/send/{i}" for i in range(2, 12))
+    assert sorted(live) == sorted(f"https://fcm.googleapis.com/fcm/send/{i}" for i in range(2, 12))
 
 
 @pytest.mark.parametrize(
@@ -200,7 +215,7 @@ async def test_a_user_keeps_at_most_ten_live_subscriptions(
         ({"endpoint": "https://10.0.0.8/send/abc"}, ["body", "endpoint"]),
         ({"endpoint": "https://user:pw@push.example.com/x"}, ["body", "endpoint"]),
         ({"endpoint": "ftp://push.example.com/x"}, ["body", "endpoint"]),
-        ({"endpoint": "https://push.example.com/" + "a" * 1000}, ["body", "endpoint"]),
+        ({"endpoint": "https://fcm.googleapis.com/" + "a" * 1000}, ["body", "endpoint"]),
         (
             {"keys": {"p256dh": b64url(b"\x04" + b"\x01" * 64), "auth": b64url(os.urandom(16))}},
             ["body", "keys", "p256dh"],
@@ -213,7 +228,7 @@ async def test_a_user_keeps_at_most_ten_live_subscriptions(
 async def test_bad_subscriptions_are_422_with_the_field(
     client: httpx.AsyncClient, two: tuple[User, User], change: dict[str, Any], loc: list[str]
 ) -> None:
-    body = {"endpoint": "https://push.example.com/send/abc", "keys": browser_keys()} | change
+    body = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": browser_keys()} | change
     response = await client.post(SUBSCRIPTIONS, json=body, headers=auth_header(two[0]))
     assert response.status_code == 422, response.text
     assert [error["loc"] for error in response.json()["error"]["detail"]] == [loc]
@@ -227,7 +242,36 @@ def test_loopback_endpoints_only_outside_production() -> None:
     assert check_endpoint("https://fcm.googleapis.com/fcm/send/x", allow_loopback_http=False)
 
 
-# End to end: rows the job delivers, read through the API with its real, committing sessions.
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://fcm.googleapis.com/fcm/send/abc", True),  # Chrome, Android
+        ("https://updates.push.services.mozilla.com/wpush/v2/abc", True),  # Firefox
+        ("https://web.push.apple.com/QGx1", True),  # Safari
+        ("https://wns2-par02p.notify.windows.com/w/?token=abc", True),  # Edge
+        ("https://FCM.googleapis.com/fcm/send/abc", True),
+        ("https://push.example.com/send/abc", False),  # a push service we do not know
+        ("https://fcm.googleapis.com.attacker.example/x", False),
+        ("https://evilfcm.googleapis.com/x", False),
+        ("https://notify.windows.com/x", False),  # only its hosts, not the bare domain
+        ("https://fcm.googleapis.com:8443/x", False),  # another port
+        ("https://fcm.googleapis.com./x", False),
+        ("https://intranet/send", False),
+        ("https://metadata.google.internal/computeMetadata/v1/", False),
+        ("https://169.254.169.254/latest/meta-data", False),
+        ("https://[::1]/x", False),
+    ],
+)
+def test_only_the_known_push_services(url: str, accepted: bool) -> None:
+    """The server POSTs to the endpoint: only the browsers' push services, never a host inside the network."""
+    if accepted:
+        assert check_endpoint(url, allow_loopback_http=False) == url
+    else:
+        with pytest.raises(ValueError):
+            check_endpoint(url, allow_loopback_http=False)
+
+
+# End to end: rows written in other transactions, read through the API with its real, committing sessions.
 
 
 @pytest.fixture
@@ -236,7 +280,7 @@ def people(engine: Engine) -> Iterator[People]:
         yield committed
 
 
-async def test_items_delivered_by_the_job_reach_the_inbox(
+async def test_inbox_items_are_there_as_soon_as_they_are_written(
     engine: Engine, people: People, live_client: httpx.AsyncClient
 ) -> None:
     moment = utc_now()
@@ -244,10 +288,7 @@ async def test_items_delivered_by_the_job_reach_the_inbox(
     enqueue(engine, people.member, NotificationChannel.inbox, "t:api:2", now=moment)
     enqueue(engine, people.other, NotificationChannel.inbox, "t:api:3", now=moment)
     headers = auth_header(people.member)
-    assert (await live_client.get(BASE, headers=headers)).json()["items"] == []  # not delivered yet
-
-    assert deliver_due(moment, engine=engine).inbox == 3
-    items = (await live_client.get(BASE, headers=headers)).json()["items"]
+    items = (await live_client.get(BASE, headers=headers)).json()["items"]  # no delivery job needed
     assert [item["title"] for item in items] == ["【红牌超期】诉求 t:api:2", "【红牌超期】诉求 t:api:1"]
     assert (await live_client.get(f"{BASE}/unread-count", headers=headers)).json() == {"unread": 2}
     assert (await live_client.post(f"{BASE}/{items[0]['id']}/read", headers=headers)).status_code == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -10,9 +12,11 @@ from sqlmodel import Session, select
 
 from core.clock import utc_now
 from models.enums import Role
+from models.public_schemas import StatusQuery
 from models.resident_request import ResidentRequest
 from models.resident_request_schemas import ActionCommand
-from services.requests import request_actions
+from services.errors import DomainError
+from services.requests import public, request_actions
 from tests.factories import Town, actor_of, auth_header, category_id, make_resident_request, make_town, make_user
 
 
@@ -78,7 +82,8 @@ async def test_public_view_has_no_staff_names_or_phones(
     assert reply["note"] == "已修复，请查看" and reply["unit_name"] == "甲村第一网格"
 
 
-@pytest.mark.parametrize(("level", "status", "events"), [("satisfied", "closed", 2), ("unsatisfied", "dispatched", 2)])
+# 不满意: the rating, the reopen and the SMS telling the resident the new date.
+@pytest.mark.parametrize(("level", "status", "events"), [("satisfied", "closed", 2), ("unsatisfied", "dispatched", 3)])
 async def test_rating_closes_or_reopens(
     client: httpx.AsyncClient, session: Session, town: Town, level: str, status: str, events: int
 ) -> None:
@@ -117,9 +122,38 @@ async def test_guessing_digits_is_rate_limited_per_case_code(
         codes.append(response.status_code)
     assert codes[:10] == [404] * 10
     assert codes[10:] == [429, 429]
-    # The right digits are refused too while the code is locked out.
+    # The guessing address is not heard on this code any more, not even with the right digits.
     right = await client.post("/api/v1/public/status", json={"case_code": rr.case_code, "phone_last4": "5678"})
     assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0
+    assert re.fullmatch(r"请求过于频繁，请 \d+ 分钟后再试", right.json()["error"]["message"])
+
+
+def _check(session: Session, rr: ResidentRequest, digits: str, ip: str, now: datetime) -> str:
+    try:
+        public.find(session, StatusQuery(case_code=rr.case_code, phone_last4=digits), ip=ip, now=now)
+    except DomainError as exc:
+        return exc.code
+    return "ok"
+
+
+def test_guesses_at_a_code_do_not_lock_its_resident_out(session: Session, town: Town) -> None:
+    rr = _replied(session, town)
+    now = datetime(2026, 3, 2, 2, 1, tzinfo=UTC)
+    guesses = [_check(session, rr, f"{guess:04d}", "10.0.0.9", now) for guess in range(12)]
+    assert guesses == ["not_found"] * 10 + ["rate_limited"] * 2
+    # The resident, from their own phone: a slip of the finger, then the right digits (status, then rating).
+    assert [_check(session, rr, digits, "10.0.0.7", now) for digits in ("5687", "5678", "5678")] == [
+        "not_found",
+        "ok",
+        "ok",
+    ]
+    # Another address gets a few guesses more once the code's are spent, not many.
+    more = [_check(session, rr, f"{guess:04d}", "10.0.0.8", now) for guess in range(20, 25)]
+    assert more == ["not_found"] * 3 + ["rate_limited"] * 2
+    # The right digits have a small budget of their own (10 an hour: 2 used above).
+    right = [_check(session, rr, "5678", "10.0.0.6", now) for _ in range(10)]
+    assert right == ["ok"] * 8 + ["rate_limited"] * 2
+    assert _check(session, rr, "5678", "10.0.0.6", now + timedelta(hours=1)) == "ok"  # a new hour
 
 
 async def test_public_input_errors_name_the_field(client: httpx.AsyncClient) -> None:

@@ -47,12 +47,16 @@ async def test_a_town_and_its_villages_without_login(client: httpx.AsyncClient, 
         "handling_rate",
         "on_spot_rate",
         "satisfaction_rate",
+        "own_satisfaction_rate",
+        "callback_satisfaction_rate",
         "attendance_rate",
     }
     villages = {v["unit_id"]: v["measures"] for v in body["children"]}
     village_a = villages[town.village_a.id]
     assert (village_a["handling_rate"]["rate"], village_a["handling_rate"]["counted"]) == (round(5 / 5, 4), 5)
     assert village_a["satisfaction_rate"] == {"label": "满意率", "rate": 1.0, "counted": 5, "note": None}
+    assert village_a["own_satisfaction_rate"]["counted"] == 5  # by source: all five rated by the residents
+    assert village_a["callback_satisfaction_rate"]["note"] == "不足 5 件，暂不公布"  # no callbacks yet
     withheld = villages[town.village_b.id]["handling_rate"]
     assert withheld == {"label": "办结率", "rate": None, "counted": None, "note": "不足 5 件，暂不公布"}
     assert town.department.id not in villages  # departments are not on the public board

@@ -66,15 +66,17 @@ async def test_walk_from_registered_to_closed(client: httpx.AsyncClient, session
     detail = (await client.get(f"/api/v1/requests/{rid}", headers=leader)).json()
     assert [e["action"] for e in detail["events"]] == [
         "register",
+        "resident_notified",  # the case code and the promised date, by SMS
         "accept",
         "dispatch",
         "sign_for",
         "first_contact",
         "start",
         "reply",
+        "resident_notified",  # the result and how to rate
         "close",
     ]
-    assert [e["seq"] for e in detail["events"]] == list(range(1, 9))
+    assert [e["seq"] for e in detail["events"]] == list(range(1, 11))
     assert detail["closure_type"] == "substantive"
     assert detail["replied_at"] is not None and detail["overdue"] is False
 
@@ -90,7 +92,7 @@ async def test_action_not_allowed_now_answers_409_with_allowed_actions(
     assert error["code"] == "invalid_transition"
     assert error["detail"]["allowed_actions"] == ["accept", "reject", "resolve_on_spot", "escalate"]
     events = session.exec(select(ResidentRequestEvent).where(ResidentRequestEvent.resident_request_id == rr.id)).all()
-    assert len(events) == 1  # nothing written
+    assert [e.action for e in events] == ["register", "resident_notified"]  # nothing written
 
 
 async def test_missing_inputs_name_the_field(client: httpx.AsyncClient, session: Session, town: Town) -> None:
@@ -196,7 +198,7 @@ async def test_list_filters_and_keyset_pages(client: httpx.AsyncClient, session:
     overdue = await client.get("/api/v1/requests", params={"overdue": "true"}, headers=headers)
     assert overdue.json()["items"] == []
     bad = await client.get("/api/v1/requests", params={"cursor": "!!nope"}, headers=headers)
-    assert bad.status_code == 422 and bad.json()["error"]["detail"][0]["loc"] == ["body", "cursor"]
+    assert bad.status_code == 422 and bad.json()["error"]["detail"][0]["loc"] == ["query", "cursor"]
 
 
 async def test_same_client_id_twice_registers_once(client: httpx.AsyncClient, session: Session, town: Town) -> None:

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from sqlmodel import Session
 
 from core.crypto import get_cipher
@@ -52,6 +53,21 @@ async def test_push_refuses_too_many_ops_and_malformed_envelopes(client: httpx.A
     assert malformed.status_code == 422
     paths = [err["loc"] for err in malformed.json()["error"]["detail"]]
     assert ["body", "device_id"] in paths and ["body", "ops", 0, "op_id"] in paths
+
+
+@pytest.mark.parametrize("pending", [2**31, 2**63, 10**30])
+async def test_a_pending_count_beyond_any_column_is_a_field_error(
+    client: httpx.AsyncClient, session: Session, pending: int
+) -> None:
+    town = make_town(session, "990315")
+    headers = auth_header(make_user(session, Role.grid_member, town.grid_a1))
+    body = {"device_id": DEVICE, "ops": [], "pending_count": pending}
+    response = await client.post("/api/v1/sync/push", json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["message"] == "输入有误，请检查标出的字段" and error["detail"][0]["loc"] == ["body", "pending_count"]
+    fits = await client.post("/api/v1/sync/push", json=body | {"pending_count": 2**31 - 1}, headers=headers)
+    assert fits.status_code == 200, fits.text
 
 
 async def test_push_needs_a_grid_role(client: httpx.AsyncClient, session: Session) -> None:

@@ -1,5 +1,6 @@
 """工作指标 in the PWA: village staff open their village's measures from the list, see every measure with
-its numerator and denominator, rank the grids below, switch the period and drill down to a grid."""
+its numerator and denominator (满意率 by its two sources), rank the grids below, switch the period and drill
+down to a grid."""
 
 from __future__ import annotations
 
@@ -21,8 +22,17 @@ def test_village_staff_read_and_rank_their_measures(page: Page, live_server: Liv
     page.get_by_role("link", name="工作指标").click()
     expect(page.get_by_role("heading", name="工作指标")).to_be_visible()
     expect(page.locator("#metrics-unit")).to_have_text("东湖村")
-    cards = page.locator(".metric")
-    expect(cards).to_have_count(10)
+    # Every measure the server reports is shown once: 满意率's sources and 部分解决 inside their measure's card.
+    keys = set(live_server.api("GET", "/metrics", token=live_server.token(VILLAGE_STAFF))["unit"]["metrics"])
+    expect(page.locator("[data-key]")).to_have_count(len(keys))
+    assert set(page.locator("[data-key]").evaluate_all("els => els.map((e) => e.dataset.key)")) == keys
+    satisfaction = page.locator('.metric[data-key="satisfaction_rate"]')
+    for key, label in (("own_satisfaction_rate", "居民自评"), ("callback_satisfaction_rate", "回访")):
+        part = satisfaction.locator(f'[data-key="{key}"]')
+        expect(part.locator(".metric-label")).to_have_text(label)
+        expect(part.locator(".metric-count")).to_have_text(re.compile(r"^\d+ / \d+$"))
+    expect(page.locator('.metric[data-key="resolution_rate"] .metric-label').first).to_have_text("解决率")
+    expect(page.get_by_role("heading", name="回访与满意度")).to_be_visible()
     handling = page.locator('.metric[data-key="handling_rate"]')
     expect(handling.locator(".metric-label")).to_have_text("办结率")
     expect(handling.locator(".metric-count")).to_have_text(re.compile(r"^\d+ / \d+$"))

@@ -40,6 +40,9 @@ S, A = RequestStatus, Action
         (S.dispatched, A.approve_extension, S.dispatched),
         (S.in_progress, A.deny_extension, S.in_progress),
         (S.dispatched, A.whistle_overdue, S.dispatched),
+        (S.replied, A.callback, S.replied),
+        (S.closed, A.callback, S.closed),  # after a rating, as 未评价, or on the spot
+        (S.replied, A.close_unrated, S.closed),
     ],
 )
 def test_allowed_moves(status: RequestStatus, action: Action, expected: RequestStatus) -> None:
@@ -65,6 +68,10 @@ def test_allowed_moves(status: RequestStatus, action: Action, expected: RequestS
         (S.registered, A.request_extension),
         (S.replied, A.approve_extension),
         (S.not_accepted, A.report_in),
+        (S.in_progress, A.callback),  # nothing answered yet
+        (S.not_accepted, A.callback),
+        (S.closed, A.close_unrated),
+        (S.dispatched, A.close_unrated),
     ],
 )
 def test_refused_moves(status: RequestStatus, action: Action) -> None:
@@ -97,6 +104,8 @@ def test_refused_moves(status: RequestStatus, action: Action) -> None:
         (Role.grid_leader, A.take_over, False),
         (Role.town_cadre, A.supervise, True),
         (Role.town_cadre, A.whistle_overdue, False),
+        (Role.village_staff, A.callback, False),  # recorded through its own route, with its outcome
+        (Role.town_cadre, A.close_unrated, False),  # the scheduler's
     ],
 )
 def test_roles(role: Role, action: Action, allowed: bool) -> None:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from models.enums import ClosureType, RatingLevel, RequestStatus
+from models.enums import ClosureType, RatingLevel, RequestStatus, Resolution
 from services.rules.metrics import (
+    CallbackRow,
     Ratio,
     RequestRow,
     attendance,
     clock_ratio,
     on_time,
     request_figures,
+    resolution,
     satisfaction,
+    satisfaction_by_source,
 )
 
 CLOCKS: list[tuple[str, bool, bool, bool, bool | None]] = [
@@ -48,8 +51,10 @@ def _row(
     cycle: int = 1,
     replied: bool = False,
     extended: bool = False,
+    unrated: bool = False,
+    no_phone: bool = False,
 ) -> RequestRow:
-    return RequestRow(status, closure, cycle, replied, extended)
+    return RequestRow(status, closure, cycle, replied, extended, unrated, no_phone)
 
 
 S = RequestStatus
@@ -84,6 +89,86 @@ def test_counts_weigh_their_group() -> None:
 def test_nothing_registered_is_no_rate_not_zero() -> None:
     figures = request_figures([(_row(S.registered), 5)])
     assert figures.handling.rate is None and figures.on_spot.rate is None and figures.reopen.rate is None
+
+
+def test_unrated_closes_and_phoneless_replies_count_over_the_replied() -> None:
+    figures = request_figures(
+        [
+            (_row(S.closed, ClosureType.substantive, replied=True, unrated=True), 2),  # 未评价结案
+            (_row(S.closed, ClosureType.substantive, replied=True, no_phone=True), 1),  # rated, no phone to call
+            (_row(S.dispatched, cycle=2, replied=True, unrated=True), 1),  # closed unrated, a late 不满意 reopened it
+            (_row(S.replied, ClosureType.phased, replied=True), 4),
+            (_row(S.closed, ClosureType.on_spot, no_phone=True), 3),  # never replied: in neither denominator
+        ]
+    )
+    assert (figures.unrated_close.numerator, figures.unrated_close.denominator) == (3, 8)
+    assert (figures.uncallable.numerator, figures.uncallable.denominator) == (1, 8)
+
+
+def test_data_without_callbacks_keeps_its_figures() -> None:
+    """The request measures read the two new flags beside the old ones and change nothing for old data."""
+    old = request_figures((row, 1) for row in REQUESTS)
+    assert (old.handling, old.on_spot, old.reopen, old.extension) == (
+        Ratio(3, 6),
+        Ratio(1, 6),
+        Ratio(1, 3),
+        Ratio(2, 6),
+    )
+    assert old.unrated_close == Ratio(0, 3) and old.uncallable == Ratio(0, 3)
+
+
+L, R = RatingLevel, Resolution
+CALLBACKS: list[tuple[str, CallbackRow, int]] = [
+    # name, callback, how many
+    ("not reached", CallbackRow(False, None, None, False), 5),
+    ("solved, satisfied", CallbackRow(True, R.resolved, L.satisfied, False), 3),
+    ("partly, basically", CallbackRow(True, R.partly_resolved, L.basically_satisfied, False), 2),
+    ("unsolved, unsatisfied", CallbackRow(True, R.unresolved, L.unsatisfied, False), 1),
+    ("solved, unsatisfied, resident rated too", CallbackRow(True, R.resolved, L.unsatisfied, True), 4),
+]
+
+
+def test_resolution_counts_reached_callbacks_only() -> None:
+    solved, partly = resolution((row, n) for _, row, n in CALLBACKS)
+    assert (solved.numerator, solved.denominator) == (3 + 4, 10)  # 5 not reached are no answer
+    assert (partly.numerator, partly.denominator) == (2, 10)
+
+
+@pytest.mark.parametrize(
+    ("name", "row", "solved", "partly", "valid"),
+    [
+        ("not reached", CallbackRow(False, None, None, False), 0, 0, 0),
+        ("solved", CallbackRow(True, R.resolved, L.satisfied, False), 1, 0, 1),
+        ("partly", CallbackRow(True, R.partly_resolved, L.satisfied, False), 0, 1, 1),
+        ("unsolved", CallbackRow(True, R.unresolved, L.satisfied, False), 0, 0, 1),
+        ("solved, resident rated too", CallbackRow(True, R.resolved, L.satisfied, True), 1, 0, 1),
+    ],
+)
+def test_resolution_per_callback(name: str, row: CallbackRow, solved: int, partly: int, valid: int) -> None:
+    assert resolution([(row, 1)]) == (Ratio(solved, valid), Ratio(partly, valid))
+
+
+def test_satisfaction_by_source() -> None:
+    own = [(L.satisfied, 6), (L.basically_satisfied, 1), (L.unsatisfied, 3)]
+    figures = satisfaction_by_source(own, [(row, n) for _, row, n in CALLBACKS])
+    assert figures.own == Ratio(7, 10)
+    assert figures.callback == Ratio(3 + 2, 3 + 2 + 1 + 4)  # every reached callback, rated by the resident or not
+    # Combined: the ten own ratings, and the six reached callbacks of cycles the resident did not rate.
+    assert figures.combined == Ratio(7 + 5, 10 + 6)
+    assert figures.combined_strict == Ratio(6 + 3, 10 + 6)
+
+
+def test_without_callbacks_the_combined_rate_is_the_old_one() -> None:
+    own = [(L.satisfied, 2), (L.basically_satisfied, 1), (L.unsatisfied, 1)]
+    figures = satisfaction_by_source(own, [])
+    assert (figures.combined, figures.combined_strict) == satisfaction(own)
+    assert figures.callback == Ratio(0, 0) and figures.callback.rate is None
+
+
+def test_only_callbacks() -> None:
+    figures = satisfaction_by_source([], [(CallbackRow(True, R.resolved, L.basically_satisfied, False), 2)])
+    assert figures.own == Ratio(0, 0) and figures.combined == figures.callback == Ratio(2, 2)
+    assert figures.combined_strict == Ratio(0, 2)
 
 
 def test_satisfaction_and_its_strict_form() -> None:

@@ -34,7 +34,7 @@ def naive(text: str) -> str:
 def test_a_cursor_we_did_not_write_is_invalid(cursor: str) -> None:
     with pytest.raises(Invalid) as caught:
         keyset.decode(cursor, uuid.UUID)
-    assert caught.value.code == "cursor_invalid" and caught.value.detail[0]["loc"] == ["body", "cursor"]
+    assert caught.value.code == "cursor_invalid" and caught.value.detail[0]["loc"] == ["query", "cursor"]
 
 
 def test_id_cursors_are_positive_32_bit_integers() -> None:

@@ -123,10 +123,11 @@ def sla_events(session: Session, rr: ResidentRequest) -> list[str]:
     return [str(action) for action in rows]
 
 
-def notices(session: Session, rr: ResidentRequest) -> list[tuple[int, str, str]]:
+def notices(session: Session, rr: ResidentRequest) -> list[tuple[int | None, str, str]]:
+    """The sweep's notifications of the request (the hand-offs before it, e.g. the dispatch, are not its own)."""
     rows = session.exec(
         select(Notification.recipient_id, Notification.channel, Notification.kind)
-        .where(Notification.resident_request_id == rr.id)
+        .where(Notification.resident_request_id == rr.id, col(Notification.kind).startswith("sla_"))
         .order_by(col(Notification.kind), col(Notification.recipient_id), col(Notification.channel))
     ).all()
     return [(r, str(c), k) for r, c, k in rows]
@@ -154,6 +155,22 @@ def test_emergency_is_due_in_two_hours(session: Session, people: People) -> None
         session, actor_of(session, people.member), people.town.grid_a1, category="治安隐患", now=MONDAY_9AM
     )
     assert timer(session, rr).due_at == MONDAY_9AM + timedelta(hours=2)
+
+
+def test_at_night_a_breach_waits_for_seven_but_an_emergencys_goes_at_once(session: Session, people: People) -> None:
+    general = dispatched(session, people)
+    evening = datetime(2026, 11, 9, 21, 0, tzinfo=SHANGHAI)
+    emergency = dispatched(session, people, evening, category="治安隐患")  # due at 23:00
+    night = DUE + timedelta(minutes=1)
+    run(session, night)
+    morning = datetime(2026, 11, 10, 7, 0, tzinfo=SHANGHAI)
+    for rr, pocket_at in ((general, morning), (emergency, night)):
+        rows = session.exec(
+            select(Notification.channel, Notification.next_attempt_at)
+            .where(Notification.resident_request_id == rr.id, Notification.kind == "sla_breached")
+            .where(col(Notification.channel) != NotificationChannel.digest)
+        ).all()
+        assert {str(channel): at for channel, at in rows} == {"inbox": night, "push": pocket_at, "sms": pocket_at}
 
 
 def test_nothing_due_nothing_done(session: Session, people: People) -> None:
@@ -336,13 +353,17 @@ def test_two_sweepers_at_once_write_each_event_and_notification_once(
         actions = {str(action) for _, action, _ in events}
         assert actions == {Action.sla_breach.value, Action.sla_warning.value}
         notified = session.exec(
-            select(func.count()).select_from(Notification).where(col(Notification.resident_request_id).in_(ids))
+            select(func.count())
+            .select_from(Notification)
+            .where(col(Notification.resident_request_id).in_(ids), col(Notification.kind).startswith("sla_"))
         ).one()
         # Per request: the response breach to the handler (3 channels) and the feedback breach to the handler
         # and the village (3 channels each); the warnings were passed over.
         assert notified == len(requests) * 9
         sent_to = session.exec(
-            select(Notification.channel).where(col(Notification.resident_request_id).in_(ids)).distinct()
+            select(Notification.channel)
+            .where(col(Notification.resident_request_id).in_(ids), col(Notification.kind).startswith("sla_"))
+            .distinct()
         ).all()
         assert set(sent_to) == {NotificationChannel.inbox, NotificationChannel.push, NotificationChannel.sms}
 
