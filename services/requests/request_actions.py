@@ -12,12 +12,12 @@ from models.enums import Action, ClosureType, RatingLevel, RequestStatus, Role, 
 from models.resident_request import Rating, ResidentRequest, ResidentRequestEvent, Transfer
 from models.resident_request_schemas import ActionCommand
 from models.user import User
-from services.actor import RESIDENT_ROLE, Actor
+from services.actor import Actor
 from services.clocks import sla
 from services.errors import Conflict, Invalid, InvalidTransition, PermissionDenied
 from services.people import reach
 from services.requests import desk_actions, handoffs, resident_notices
-from services.requests.step import Step
+from services.requests.step import Step, append_event
 from services.rules import lifecycle
 
 _DISPATCH_KINDS = frozenset({UnitKind.grid, UnitKind.village, UnitKind.town})
@@ -186,26 +186,6 @@ EFFECTS: dict[Action, Callable[[Session, ResidentRequest, Step], None]] = {
 }
 
 
-def _append_event(session: Session, rr: ResidentRequest, step: Step, before: RequestStatus) -> None:
-    rr.event_count += 1
-    rr.updated_at = step.now
-    session.add(
-        ResidentRequestEvent(
-            resident_request_id=rr.id,
-            seq=rr.event_count,
-            action=step.command.action,
-            from_status=before,
-            to_status=rr.status,
-            actor_id=step.actor.id if step.actor else None,
-            actor_role=step.actor.role if step.actor else step.role or RESIDENT_ROLE,
-            actor_unit_id=step.actor.unit_id if step.actor else None,
-            note=step.command.note,
-            data=step.data or None,
-            at=step.now,
-        )
-    )
-
-
 def apply(session: Session, rr: ResidentRequest, step: Step, *, flush: bool = True) -> ResidentRequest:
     """Move the request by the table, run the action's effects, append its event, tell whom it hands the request
     to and the resident what they hear of, or refuse untouched. `flush=False` leaves the writing to the caller."""
@@ -221,7 +201,7 @@ def apply(session: Session, rr: ResidentRequest, step: Step, *, flush: bool = Tr
     rr.status = new_status
     if action not in sla.SWEEP_ACTIONS:
         sla.after_action(session, rr, action, before, step.now)
-    _append_event(session, rr, step, before)
+    append_event(session, rr, step, before)
     if flush:
         session.flush()
     handoffs.tell(session, rr, step)

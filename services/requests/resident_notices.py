@@ -19,14 +19,21 @@ from sqlmodel import Session, col, select
 
 from core.crypto import mask_phone
 from core.settings import get_settings
-from models.enums import CLOSURE_TYPE_LABELS, Action, ClosureType, NotificationChannel, NotificationStatus
+from models.enums import (
+    CLOSURE_TYPE_LABELS,
+    Action,
+    ClosureType,
+    NotificationChannel,
+    NotificationStatus,
+    RequestStatus,
+)
 from models.notification import Notification
-from models.resident_request import ResidentRequest, ResidentRequestEvent
-from models.resident_request_schemas import ResidentMessagePublic
+from models.resident_request import ResidentRequest
+from models.resident_request_schemas import ActionCommand, ResidentMessagePublic
 from services.actor import SYSTEM_ROLE
 from services.clocks import sla
 from services.notify import outbox, residents, sms
-from services.requests.step import Step
+from services.requests.step import Step, append_event
 from services.rules.case_code import format_case_code
 
 # The actions the resident hears of; the reminder to rate is the scheduler's (`rate_reminders`).
@@ -99,20 +106,10 @@ def first_line(text: str) -> str:
 
 
 def _on_timeline(session: Session, rr: ResidentRequest, kind: str, text: str, masked: str, now: datetime) -> None:
-    rr.event_count += 1
-    session.add(
-        ResidentRequestEvent(
-            resident_request_id=rr.id,
-            seq=rr.event_count,
-            action=Action.resident_notified,
-            from_status=rr.status,
-            to_status=rr.status,
-            actor_role=SYSTEM_ROLE,
-            note=text,
-            data={"kind": kind, "label": sms.RESIDENT_LABELS[kind], "to": masked},
-            at=now,
-        )
-    )
+    """What the resident was told, on the staff timeline; the request itself did not change."""
+    data = {"kind": kind, "label": sms.RESIDENT_LABELS[kind], "to": masked}
+    step = Step(ActionCommand(action=Action.resident_notified, note=text), None, now, data, role=SYSTEM_ROLE)
+    append_event(session, rr, step, RequestStatus(rr.status), touch=False)
 
 
 def messages_of(session: Session, rr: ResidentRequest) -> list[ResidentMessagePublic]:
