@@ -101,6 +101,7 @@ class ResidentRequestSummary(SQLModel):
     registered_at: datetime
     reporter_phone_masked: str | None
     uncallable: bool = Field(description="居民未留电话，无法回访（计入无法回访率）")
+    reporter_sms_opt_out: bool = Field(description="居民不接收短信：不发登记回执、答复、重办和评价提醒短信")
 
 
 class ResidentRequestPage(SQLModel):

@@ -2,7 +2,8 @@
 
 import { pub, session } from './api.js';
 import {
-  LABELS, field, fmtDate, fmtTime, formError, h, loading, page, select, statusBadge, submitting, toast, values,
+  LABELS, field, fmtDate, fmtTime, formError, h, loading, page, select, smsOptOut, smsOptedOut, statusBadge,
+  submitting, toast, values,
 } from './ui.js';
 
 const CODES_KEY = 'bd.codes';
@@ -137,6 +138,12 @@ export function unitOptions(units, wholeVillage = '（不确定网格）') {
 }
 
 function reportForm(box, units, categories) {
+  const phone = h('input', {
+    id: 'rep-phone', name: 'phone', type: 'tel', inputmode: 'tel', required: true, autocomplete: 'tel',
+    pattern: '\\+?[0-9 \\-]{7,20}', title: '只填数字，如 13800001234', maxlength: '20',
+  });
+  const optOut = smsOptOut('rep-sms-off', phone, '不接收短信',
+    '勾选后不发登记回执、答复通知和评价提醒短信；工作人员仍可能电话回访');
   const form = h('form', { class: 'form' },
     field('问题在哪个村、哪个网格', select('rep-unit', unitOptions(units), { name: 'unit_id', required: true })),
     field('问题类别', select('rep-cat', [{ value: '', label: '请选择' },
@@ -151,16 +158,16 @@ function reportForm(box, units, categories) {
     field('您的称呼（选填）', h('input', {
       id: 'rep-name', name: 'reporter_name', maxlength: '50', autocomplete: 'name',
     })),
-    field('手机号', h('input', {
-      id: 'rep-phone', name: 'phone', type: 'tel', inputmode: 'tel', required: true, autocomplete: 'tel',
-      pattern: '\\+?[0-9 \\-]{7,20}', title: '只填数字，如 13800001234', maxlength: '20',
-    }), '用于回访和查询进度，不会公开'),
+    field('手机号', phone, '用于回访和查询进度，不会公开'),
+    optOut,
     formError(),
     h('button', { type: 'submit', class: 'btn primary' }, '提交'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const v = values(form);
-    const payload = { ...v, unit_id: Number(v.unit_id), category_id: Number(v.category_id) };
+    const payload = {
+      ...v, unit_id: Number(v.unit_id), category_id: Number(v.category_id), sms_opt_out: smsOptedOut(optOut),
+    };
     const created = await submitting(form, () => pub('POST', '/public/requests', payload));
     if (!created) return;
     saveCode(created.case_code);

@@ -89,6 +89,7 @@ function facts(d) {
     ['承办单位', d.handling_unit_name],
     ['反映人', d.reporter_name],
     ['电话', d.uncallable ? h('span', { class: 'card-flag reason-urgent' }, '无法回访：未留电话') : phone(d)],
+    ['短信', d.reporter_sms_opt_out ? '居民不接收短信' : null],
     ['办结类型', LABELS.closure[d.closure_type]],
     ['不受理原因', LABELS.reject[d.reject_reason]],
     ['办理轮次', d.cycle > 1 ? `第 ${d.cycle} 轮（居民不满意后重办）` : null],
