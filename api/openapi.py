@@ -82,7 +82,9 @@ def document_errors(schema: dict[str, Any], routes: Iterable[Any]) -> None:
     for dependant, operation in _operations(schema, routes):
         responses = operation.setdefault("responses", {})
         for status, text in implied_errors(dependant, operation).items():
-            responses.setdefault(status, {"description": text})
+            described = responses.setdefault(status, {"description": text})
+            if status == "403" and "初始密码" not in described["description"]:
+                described["description"] += f"；或{MUST_CHANGE}"
         for status, response in responses.items():
             if str(status)[0] in "45":
                 response["content"] = ERROR_CONTENT
@@ -98,8 +100,9 @@ def install_openapi(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document_errors(generate(), _routes(app))
-        return generate()
+        schema = generate()  # cached by FastAPI until the routes change
+        if "ErrorResponse" not in schema.get("components", {}).get("schemas", {}):
+            document_errors(schema, _routes(app))
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, text
 from core.db import make_engine, session_scope
 from core.settings import ROOT
 from services import audit, audit_chain
+from services.rules.audit_chain import Verdict
 
 
 def _migrated(url: str) -> Engine:
@@ -43,7 +44,7 @@ def _write(engine: Engine, thread: int, rows: int) -> None:
             audit.record(session, "reveal_phone", target_type="household", target_id=i, reason=f"回访 {thread}-{i}")
 
 
-def _verify(engine: Engine) -> tuple[audit_chain.rules.Verdict, float]:
+def _verify(engine: Engine) -> tuple[Verdict, float]:
     started = time.perf_counter()
     with session_scope(engine) as session:
         verdict = audit_chain.verify(session)

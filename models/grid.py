@@ -33,6 +33,20 @@ class Household(SQLModel, table=True):
     updated_at: datetime = created_at_field()
 
 
+class HouseholdRevision(SQLModel, table=True):
+    """A household's edited fields as they stood before the edit (a phone still sealed), the version they
+    belonged to, who changed them and when: edits overwrite the row, this keeps what they overwrote."""
+
+    __tablename__ = "household_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: uuid.UUID = Field(foreign_key="household.id", index=True, nullable=False)
+    version: int = Field(nullable=False)
+    before: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    changed_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    changed_at: datetime = at_field(nullable=False)
+
+
 class Resident(SQLModel, table=True):
     """居民: a person in a household. The ID number is optional, encrypted, looked up by keyed hash only."""
 

@@ -62,8 +62,8 @@ class SlaPolicyPublic(SQLModel):
     duration_label: str = Field(description="例如 7 个自然日、24 小时")
     warn_percent: int
     leadership_after_days: int
-    quiet_start: str = Field(description="免打扰开始，HH:MM（本地时间）")
-    quiet_end: str
+    quiet_start: ClockTime = Field(description="免打扰开始，HH:MM（本地时间）")
+    quiet_end: ClockTime = Field(description="免打扰结束，HH:MM（本地时间）")
     pause_statuses: list[RequestStatus]
     created_at: datetime
     created_by_id: int | None

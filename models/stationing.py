@@ -64,6 +64,21 @@ class ReceptionSession(SQLModel, table=True):
     updated_at: datetime = created_at_field()
 
 
+class DutyLogRevision(SQLModel, table=True):
+    """A duty log as it stood before it was rewritten: the text, the session's last recorder and time then, who
+    replaced it and when."""
+
+    __tablename__ = "duty_log_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reception_session_id: int = Field(foreign_key="reception_session.id", index=True, nullable=False)
+    duty_log: str = Field(max_length=4000, nullable=False)
+    recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    recorded_at: datetime = at_field(nullable=False)
+    replaced_by_id: int = Field(foreign_key="user_account.id", nullable=False)
+    replaced_at: datetime = at_field(nullable=False)
+
+
 class ReceptionMatter(SQLModel, table=True):
     """A resident's matter received at a session: solved on the spot or registered; always a request."""
 

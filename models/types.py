@@ -6,7 +6,7 @@ import re
 from datetime import time
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 
 def storable(value: str) -> str:
@@ -20,11 +20,12 @@ def storable(value: str) -> str:
     return value
 
 
-def _storable_stripped(value: str) -> str:
-    return storable(value).strip()
+def _stripped(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
 
 
-Text = Annotated[str, AfterValidator(_storable_stripped)]
+# Stripped before its length is checked: two spaces are not a two-character reason.
+Text = Annotated[str, BeforeValidator(_stripped), AfterValidator(storable)]
 DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
@@ -40,8 +41,14 @@ def _clock_time(value: object) -> object:
     raise ValueError("时间格式应为 HH:MM（当地时间，不带时区），例如 14:30")
 
 
+def _hh_mm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+# Read and written the same way: "14:30" in a request, "14:30" in the answer (never "14:30:00").
 ClockTime = Annotated[
     time,
     BeforeValidator(_clock_time),
+    PlainSerializer(_hh_mm, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": f"^{_HH_MM.pattern}$", "examples": ["14:30"]}),
 ]

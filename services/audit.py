@@ -1,4 +1,4 @@
-"""Append-only audit records, written in the same transaction as what they describe."""
+"""Append-only audit records, written in the same transaction as what they describe, each chained to the last."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from core.clock import utc_now
 from models.audit import AuditLog
+from services import audit_chain
 from services.actor import Actor
 
 
@@ -25,6 +26,7 @@ def record(
     detail: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> AuditLog:
+    """Write one audit row, chained (seq, previous hash, keyed hash) under the chain head's lock."""
     entry = AuditLog(
         at=now or utc_now(),
         actor_id=actor.id if actor else None,
@@ -36,6 +38,8 @@ def record(
         reason=reason,
         ip=ip,
         detail=detail,
+        seq=0,  # the chain's fields are set by chain(), under the head's lock
+        prev_hash="",
+        row_hash="",
     )
-    session.add(entry)
-    return entry
+    return audit_chain.chain(session, entry)

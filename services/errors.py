@@ -49,13 +49,14 @@ class InvalidTransition(Conflict):
 
 
 class Invalid(DomainError):
-    """A value that parsed but breaks a rule; `field` names the offending input."""
+    """A value that parsed but breaks a rule; `field` names the offending input, found in `part` of the request
+    ("body", or "query" for a query parameter such as a cursor)."""
 
     code = "invalid"
     message = "输入有误"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
-        loc = ["body", field] if field else []
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None, part: str = "body") -> None:
+        loc = [part, field] if field else []
         super().__init__(message, detail=[{"loc": loc, "msg": message, "type": code or "invalid"}], code=code)
 
 

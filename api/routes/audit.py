@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from api.deps import SessionDep, require_role
+from api.deps import ClientIP, SessionDep, require_role
+from core.clock import utc_now
+from models.audit import AuditChainVerdict
 from models.enums import Role
 from models.types import DbId, Text
 from models.user_schemas import AuditLogPage
@@ -48,3 +50,13 @@ def list_audit_log(
     return audit_views.list_page(
         session, actor, action=action, actor_id=actor_id, at_from=at_from, at_to=at_to, limit=limit, cursor=cursor
     )
+
+
+@router.get(
+    "/verify",
+    response_model=AuditChainVerdict,
+    responses={401: {"description": "未登录或登录已失效"}, 403: {"description": "不是审计员，或需先修改初始密码"}},
+    summary="校验审计日志哈希链：逐条核对序号、上一条摘要与本条带密钥摘要，指出第一处断链（本次校验亦记入审计）",
+)
+def verify_audit_chain(session: SessionDep, actor: Auditor, ip: ClientIP) -> AuditChainVerdict:
+    return audit_views.verify_chain(session, actor, ip=ip, now=utc_now())

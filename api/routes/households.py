@@ -6,9 +6,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
 
 from api.deps import ClientIP, CurrentActor, SessionDep
-from api.errors import described
+from api.errors import described, error_response
 from core.clock import utc_now
 from models.grid import Household
 from models.household_schemas import (
@@ -29,7 +30,7 @@ from models.household_schemas import (
 )
 from models.resident_request_schemas import RevealedPhone, RevealPhone
 from models.types import DbId, Text
-from services.errors import Invalid
+from services.errors import DomainError, Invalid
 from services.gridwork import household_conflicts, households, phones
 
 router = APIRouter()
@@ -145,6 +146,7 @@ REVEAL_ERRORS = described(
     s401="未登录或登录已失效",
     s403="您的角色不能查看完整电话或身份证号（reveal_not_permitted）",
     s404="住户或居民不存在、不在您的范围，或没有登记该项（no_phone / no_id_number）",
+    s429="本账号查看完整号码的次数已达每小时上限（reveal_rate_limited，detail.retry_after 为等待秒数）",
     s422='理由缺失或太短（detail 中 loc 为 ["body", "reason"]）',
 )
 
@@ -157,8 +159,11 @@ REVEAL_ERRORS = described(
 )
 def reveal_household_phone(
     household: ReadableHousehold, body: RevealPhone, session: SessionDep, actor: CurrentActor, ip: ClientIP
-) -> RevealedPhone:
-    phone = phones.reveal_household_phone(session, household, actor, reason=body.reason, ip=ip, now=utc_now())
+) -> RevealedPhone | JSONResponse:
+    try:
+        phone = phones.reveal_household_phone(session, household, actor, reason=body.reason, ip=ip, now=utc_now())
+    except DomainError as refused:  # answered, not raised: the refusal's audit row and count are kept
+        return error_response(refused)
     return RevealedPhone(phone=phone)
 
 
@@ -175,9 +180,12 @@ def reveal_resident(
     session: SessionDep,
     actor: CurrentActor,
     ip: ClientIP,
-) -> Revealed:
+) -> Revealed | JSONResponse:
     resident = households.get_resident(session, household, resident_id)
-    value = phones.reveal_resident(session, resident, actor, body.field, reason=body.reason, ip=ip, now=utc_now())
+    try:
+        value = phones.reveal_resident(session, resident, actor, body.field, reason=body.reason, ip=ip, now=utc_now())
+    except DomainError as refused:  # answered, not raised: the refusal's audit row and count are kept
+        return error_response(refused)
     return Revealed(field=body.field, value=value)
 
 
@@ -192,8 +200,10 @@ def read_household(household: ReadableHousehold, session: SessionDep) -> Househo
     responses=ERRORS,
     summary="修改住户（需 base_version）",
 )
-def update_household(household: ReadableHousehold, body: HouseholdUpdate, session: SessionDep) -> HouseholdPublic:
-    return households.public(households.update(session, household, body, now=utc_now()))
+def update_household(
+    household: ReadableHousehold, body: HouseholdUpdate, session: SessionDep, actor: CurrentActor
+) -> HouseholdPublic:
+    return households.public(households.update(session, household, body, actor=actor, now=utc_now()))
 
 
 @router.post(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from api.deps import ClientIP, CurrentActor, CurrentResidentRequest, SessionDep
-from api.errors import described
+from api.errors import described, error_response
 from core.clock import utc_now
 from models.enums import RequestStatus
 from models.resident_request_schemas import (
@@ -21,6 +22,7 @@ from models.resident_request_schemas import (
     RevealPhone,
 )
 from models.types import DbId, Text
+from services.errors import DomainError
 from services.gridwork.phones import reveal_reporter_phone
 from services.requests import request_actions, request_views, resident_requests
 from services.requests.resident_requests import Registration
@@ -97,10 +99,16 @@ def act_on_resident_request(
 
 
 @router.post(
-    "/{request_id}/reveal-phone", response_model=RevealedPhone, responses=ERRORS, summary="查看居民完整电话（记入审计）"
+    "/{request_id}/reveal-phone",
+    response_model=RevealedPhone,
+    responses=ERRORS | described(s429="查看完整号码的次数已达每小时上限（reveal_rate_limited）"),
+    summary="查看居民完整电话（记入审计，拒绝的也记）",
 )
 def reveal_phone(
     body: RevealPhone, resident_request: CurrentResidentRequest, session: SessionDep, actor: CurrentActor, ip: ClientIP
-) -> RevealedPhone:
-    phone = reveal_reporter_phone(session, resident_request, actor, reason=body.reason, ip=ip, now=utc_now())
+) -> RevealedPhone | JSONResponse:
+    try:
+        phone = reveal_reporter_phone(session, resident_request, actor, reason=body.reason, ip=ip, now=utc_now())
+    except DomainError as refused:  # answered, not raised: the refusal's audit row and count are kept
+        return error_response(refused)
     return RevealedPhone(phone=phone)

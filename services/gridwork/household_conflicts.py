@@ -144,7 +144,7 @@ def resolve(
     session.add(conflict)
     session.flush()
     household.has_conflict = _open_left(session, household)
-    households.apply_changes(session, household, {conflict.field_name: value}, now=now)
+    households.apply_changes(session, household, {conflict.field_name: value}, actor=actor, now=now)
     audit.record(
         session,
         "household_conflict_resolve",

@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from core.crypto import get_cipher, mask_phone
 from models.enums import UnitKind
-from models.grid import Household, Resident, SyncChange
+from models.grid import Household, HouseholdRevision, Resident, SyncChange
 from models.household_schemas import (
     HouseholdCreate,
     HouseholdDetail,
@@ -164,7 +165,7 @@ def lock(session: Session, household: Household) -> None:
         session.refresh(household, with_for_update=True)
 
 
-def update(session: Session, household: Household, data: HouseholdUpdate, *, now: datetime) -> Household:
+def update(session: Session, household: Household, data: HouseholdUpdate, *, actor: Actor, now: datetime) -> Household:
     """Apply the given fields if `base_version` is current; a stale one is a conflict carrying the current."""
     lock(session, household)
     if data.base_version != household.version:
@@ -175,19 +176,33 @@ def update(session: Session, household: Household, data: HouseholdUpdate, *, now
         )
     changes = data.model_dump(exclude_unset=True, exclude={"base_version"})
     # A null leaves the field as it is, except the phone, which it clears.
-    apply_changes(session, household, {k: v for k, v in changes.items() if v is not None or k == "phone"}, now=now)
+    given = {k: v for k, v in changes.items() if v is not None or k == "phone"}
+    apply_changes(session, household, given, actor=actor, now=now)
     return household
 
 
-def apply_changes(session: Session, household: Household, changes: Mapping[str, Any], *, now: datetime) -> None:
+def apply_changes(
+    session: Session, household: Household, changes: Mapping[str, Any], *, actor: Actor, now: datetime
+) -> None:
     """Write household fields (a phone sealed, None clears it) and bump the version: every server-side edit
-    (REST, a resolved sync conflict) goes through here, so the change log records it and phones pull it."""
+    (REST, sync, a resolved conflict) goes through here, so the change log records it, phones pull it, and
+    the values it overwrites are kept (HouseholdRevision) with who and when."""
+    before = to_jsonable_python({_stored(name): getattr(household, _stored(name)) for name in changes})
+    session.add(
+        HouseholdRevision(
+            household_id=household.id, version=household.version, before=before, changed_by_id=actor.id, changed_at=now
+        )
+    )
     for name, value in changes.items():
         if name == "phone":
             seal_phone_into(household, value)
         else:
             setattr(household, name, value)
     bump_version(session, household, now)
+
+
+def _stored(field: str) -> str:
+    return "phone_ciphertext" if field == "phone" else field
 
 
 def bump_version(session: Session, household: Household, now: datetime) -> None:

@@ -119,7 +119,7 @@ def update_household(session: Session, actor: Actor, op: SyncOp, now: datetime) 
     base = server if not stale else _base_copy(op)
     merged = merge_fields(base, server, client)
     if merged.applied:
-        households.apply_changes(session, household, merged.applied, now=now)
+        households.apply_changes(session, household, merged.applied, actor=actor, now=now)
     if merged.conflicts:
         household.has_conflict = True
         for name, values in merged.conflicts.items():

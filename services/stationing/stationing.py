@@ -13,7 +13,7 @@ from models.enums import Action, Channel, Role, UnitKind
 from models.org import OrgUnit
 from models.resident_request import ResidentRequest
 from models.resident_request_schemas import ActionCommand, ResidentRequestCreate
-from models.stationing import ReceptionMatter, ReceptionSession, Stationing, StationingMember
+from models.stationing import DutyLogRevision, ReceptionMatter, ReceptionSession, Stationing, StationingMember
 from models.stationing_schemas import (
     AttendanceInput,
     MatterCreate,
@@ -287,9 +287,20 @@ def attend(
 
 
 def write_log(session: Session, actor: Actor, reception: ReceptionSession, text: str, *, now: datetime) -> None:
-    """The duty log (驻点日志) of a held session."""
+    """The duty log (驻点日志) of a held session; a rewrite keeps the text it replaces, with who wrote it and when."""
     if reception.status != "held":
         raise InvalidTransition("只有已接待的场次可以填写驻点日志", detail={"status": reception.status})
+    if reception.duty_log is not None and reception.duty_log != text:
+        assert reception.id is not None  # a held session is stored
+        revision = DutyLogRevision(
+            reception_session_id=reception.id,
+            duty_log=reception.duty_log,
+            recorded_by_id=reception.recorded_by_id,
+            recorded_at=reception.updated_at,
+            replaced_by_id=actor.id,
+            replaced_at=now,
+        )
+        session.add(revision)
     reception.duty_log, reception.recorded_by_id, reception.updated_at = text, actor.id, now
     session.add(reception)
     session.flush()

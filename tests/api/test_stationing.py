@@ -243,3 +243,14 @@ async def test_times_are_local_clock_times_everywhere(client: httpx.AsyncClient,
     assert moved.status_code == 200 and moved.json()["start_time"] == "14:00"  # answered as it is asked
     with_seconds = await client.patch(f"{BASE}/{st['id']}", json={"start_time": "14:00:00"}, headers=auth_header(cadre))
     assert with_seconds.status_code == 422  # HH:MM, as the SLA policies' quiet hours
+
+
+async def test_clock_times_are_answered_as_they_are_asked(client: httpx.AsyncClient, town: Town, cadre: User) -> None:
+    st = await _create(client, town, cadre)
+    assert (st["start_time"], st["end_time"]) == ("14:30", "17:30")
+    headers = auth_header(cadre)
+    await client.post(f"{BASE}/{st['id']}/sessions/generate", json={"weeks": 2}, headers=headers)
+    sessions = (await client.get(f"{BASE}/{st['id']}/sessions", headers=headers)).json()
+    assert sessions and {(s["start_time"], s["end_time"]) for s in sessions} == {("14:30", "17:30")}
+    board = (await client.get(f"/api/v1/public/board/{town.village_a.id}")).json()
+    assert [(c["start_time"], c["end_time"]) for c in board["cadres"]] == [("14:30", "17:30")]

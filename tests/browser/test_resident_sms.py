@@ -174,7 +174,8 @@ def test_the_public_report_offers_no_sms(page: Page, live_server: LiveServer) ->
     page.screenshot(path=str(SCREENSHOTS / "bandeng-sms-public.png"), full_page=True)
     with page.expect_request(re.compile(r"/api/v1/public/requests$")) as sent:
         page.get_by_role("button", name="提交").click()
-    assert sent.value.post_data_json["sms_opt_out"] is True
+    body = sent.value.post_data_json
+    assert body is not None and body["sms_opt_out"] is True
     expect(page.get_by_role("heading", name="已提交")).to_be_visible()
 
     # The village's staff see the report at once, with its phone and nothing queued for the resident.

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from core.db import make_engine, session_scope
 from models.audit import AuditChainHead
 from services import audit, audit_chain
-from services.rules.audit_chain import Broken
+from services.rules.audit_chain import Broken, Verdict
 from tests.conftest import alembic_config
 
 THREADS, PER_THREAD = 8, 125  # 1,000 rows here; bench/audit_chain.py writes 10,000
@@ -57,7 +57,7 @@ def _head_seq(engine: Engine) -> int:
         return head.seq
 
 
-def _verify(engine: Engine) -> audit_chain.rules.Verdict:
+def _verify(engine: Engine) -> Verdict:
     with session_scope(engine) as session:
         return audit_chain.verify(session)
 
@@ -68,11 +68,11 @@ def test_concurrent_writers_build_one_chain_and_tampering_is_named(committed: En
         list(pool.map(lambda thread: _write(committed, thread), range(THREADS)))
     written = THREADS * PER_THREAD
     assert _head_seq(committed) == start + written
-    assert _verify(committed) == audit_chain.rules.Verdict(True, start + written, None)
+    assert _verify(committed) == Verdict(True, start + written, None)
 
     edited, deleted = start + 300, start + 900
     with committed.begin() as conn:
-        ids = dict(
+        ids: dict[int, int] = dict(
             conn.execute(
                 text("SELECT seq, id FROM audit_log WHERE seq IN (:a, :b, :c)"),
                 {"a": edited, "b": deleted, "c": deleted + 1},
