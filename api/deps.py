@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session, select
 
+from core.availability import database_outage
 from core.db import get_engine
 from core.net import client_address
 from core.security import AccessClaims, TokenInvalid, decode_access_token
@@ -29,7 +30,10 @@ from services.requests import resident_requests
 def _finish(session: Session, succeeded: bool) -> None:
     try:
         if succeeded:
+            reached_database = session.in_transaction()
             session.commit()
+            if reached_database:
+                database_outage.recovered()
     finally:
         session.close()  # rolls back whatever was not committed
 

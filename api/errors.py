@@ -8,8 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.availability import RETRY_AFTER_SECONDS, database_outage, is_unavailable
 from services.errors import (
     Conflict,
     DomainError,
@@ -45,7 +48,8 @@ VALIDATION_MESSAGE = "输入有误，请检查标出的字段"
 
 
 def described(**by_status: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the error statuses a route can answer: described(s404="…")."""
+    """OpenAPI `responses` for the error statuses a route can answer: described(s404="…"). api/openapi.py adds
+    401/403 from the sign-in, 400/413 from a body, and the error shape to each."""
     return {int(key.removeprefix("s")): {"description": text} for key, text in by_status.items()}
 
 
@@ -101,8 +105,27 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("internal_error", "服务器内部错误，请稍后再试"), status_code=500)
 
 
+def database_unavailable_response() -> JSONResponse:
+    """503 with Retry-After: the database is away, the request may be repeated as it was."""
+    return JSONResponse(
+        error_body("database_unavailable", "数据库暂时不可用，请稍后再试"),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # An outage is logged once (core/availability.py), not with a traceback per request.
+    if not is_unavailable(exc):
+        return await _unexpected(request, exc)
+    database_outage.failed(exc)
+    return database_unavailable_response()
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for db_error in (DBAPIError, PoolTimeout, DisconnectionError):
+        app.add_exception_handler(db_error, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from api.errors import install_error_handlers
+from api.limiter import InFlightLimit
 from api.middleware import BodyLimit, SecurityHeaders
 from api.openapi import install_openapi
 from api.routes import (
@@ -43,7 +44,8 @@ DESCRIPTION = """
 
 * 登录：`POST /api/v1/auth/login` 得到 `access_token`，点右上角 **Authorize** 填入。
 * 每个错误都是 `{"error": {"code", "message", "detail"}}`；字段错误在 `detail` 中列出路径。
-* 时间均为带时区的 ISO 8601；列表使用 `limit` + `cursor` 分页，返回 `next_cursor`。
+* 时刻均为带时区的 ISO 8601；钟点（如接待时间、免打扰时段）为当地时间 HH:MM。
+* 列表使用 `limit` + `cursor` 分页，返回 `next_cursor`。
 """
 
 
@@ -58,6 +60,11 @@ class Scheduler(Protocol):
 def _photo_upload(scope: Scope) -> bool:
     """PUT /attachments/{id} reads its body itself, up to BANDENG_ATTACHMENT_MAX_BYTES."""
     return scope["method"] == "PUT" and str(scope["path"]).startswith("/api/v1/attachments/")
+
+
+def _limited(scope: Scope) -> bool:
+    """API requests wait for a slot; photo uploads do not hold one while a phone on 2G sends the body."""
+    return str(scope["path"]).startswith("/api/") and not _photo_upload(scope)
 
 
 def create_app(*, scheduler_factory: Callable[[], Scheduler] | None = None) -> FastAPI:
@@ -86,6 +93,7 @@ def create_app(*, scheduler_factory: Callable[[], Scheduler] | None = None) -> F
     # Phones on 2G pay for every byte: a grid's pull is ~8x smaller gzipped.
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(BodyLimit, max_bytes=settings.request_max_bytes, exempt=_photo_upload)
+    app.add_middleware(InFlightLimit, limit=settings.max_in_flight, wait=settings.queue_wait_seconds, applies=_limited)
     app.add_middleware(SecurityHeaders)  # the outermost: a 413 from BodyLimit carries the headers too
     prefix = "/api/v1"
     app.include_router(health.router, prefix=prefix, tags=["health"])

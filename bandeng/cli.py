@@ -1,4 +1,5 @@
-"""The `bandeng` command: serve, migrate, demo-data, create-user, reset-password, create-district, calendar, sla."""
+"""The `bandeng` command: serve, migrate, demo-data, create-user, reset-password, create-district, calendar, sla,
+audit, backup, restore."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bandeng import sla_cli
+from bandeng import backup_cli, sla_cli
 from core.settings import ROOT, get_settings
 
 
@@ -184,6 +185,28 @@ def calendar_status() -> int:
     return 0
 
 
+def audit_verify() -> int:
+    """Walk the audit chain and name its first broken row (exit 1); read only, so it can check a backup copy."""
+    from core.db import session_scope
+    from services import audit_chain
+    from services.rules.audit_chain import BREAK_MESSAGES
+
+    if _schema_missing():
+        return 2
+    with session_scope() as session:
+        verdict = audit_chain.verify(session)
+    broken = verdict.first_broken
+    if broken is None:
+        print(f"审计日志哈希链完整: 已核对 {verdict.rows_checked} 条 / audit chain intact")
+        return 0
+    print(
+        f"审计日志哈希链断裂 / audit chain broken: seq={broken.seq} id={broken.id} {broken.reason}: "
+        f"{BREAK_MESSAGES[broken.reason]}（已核对 {verdict.rows_checked} 条）",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def _calendar_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     group = commands.add_parser("calendar", help="working-day calendar: import a year, show coverage")
     sub = group.add_subparsers(dest="calendar_command", required=True)
@@ -219,6 +242,11 @@ def _parser() -> argparse.ArgumentParser:
     reset.add_argument("--password", help="new initial password (prompted when omitted)")
     _calendar_parser(commands)
     sla_cli.add_commands(commands)
+    backup_cli.add_commands(commands)
+    audit = commands.add_parser("audit", help="the audit log's hash chain")
+    audit.add_subparsers(dest="audit_command", required=True).add_parser(
+        "verify", help="walk the chain; name the first edited, deleted or reordered row (exit 1)"
+    )
     return parser
 
 
@@ -242,4 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return calendar_import(args) if args.calendar_command == "import" else calendar_status()
     elif args.command == "sla":
         return sla_cli.run(args)
+    elif args.command in ("backup", "restore"):
+        return backup_cli.run(args)
+    elif args.command == "audit":
+        return audit_verify()
     return 0

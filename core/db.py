@@ -15,6 +15,8 @@ from sqlmodel import Session
 from core.files import private_dirs, private_file
 from core.settings import get_settings
 
+CONNECT_TIMEOUT_SECONDS = 3
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (savepoints need it).
@@ -53,7 +55,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
+    # A server that does not answer within CONNECT_TIMEOUT_SECONDS counts as down (a 503), not as a slow request.
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args, **kwargs)
 
 
 @lru_cache

@@ -93,8 +93,15 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
     # Photos one account may upload per local day (429 beyond): a grid member's busiest day, with room to spare.
     attachment_daily_limit: int = Field(default=300, ge=1)
+    # The daily backup (database and photos, `bandeng backup`): its folder, and how many to keep (0: no daily backup).
+    backup_dir: Path = ROOT / "data" / "backups"
+    backup_keep: int = Field(default=7, ge=0, le=366)
     # Largest request body other than a photo upload (413 beyond), counted as it arrives, before parsing.
     request_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # API requests served at once, below anyio's 40 worker threads so that the request holding a database connection
+    # always finds a thread to give it back; the rest wait their turn up to queue_wait_seconds, then get a 503.
+    max_in_flight: int = Field(default=32, ge=1)
+    queue_wait_seconds: float = Field(default=2.0, ge=0, le=30)
     scheduler_in_process: bool = True
     log_level: str = "INFO"
 

@@ -37,6 +37,9 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
         compare_type=True,
+        # SQLite's DDL is transactional too: one run is one transaction, so a downgrade refused halfway
+        # (migrations/guard.py) leaves the database as it found it.
+        transactional_ddl=True,
     )
 
 

@@ -21,4 +21,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Drops a table or column people fill in? Call migrations.guard.refuse_to_lose(...) first.
     ${downgrades if downgrades else "pass"}

@@ -1,13 +1,14 @@
 """Every table module is imported here so `SQLModel.metadata` is complete for Alembic."""
 
 from models import base as base
-from models.audit import AuditLog, RateLimitBucket
+from models.audit import AuditChainHead, AuditLog, RateLimitBucket
 from models.grid import (
     AppliedOp,
     Attachment,
     Device,
     Household,
     HouseholdConflict,
+    HouseholdRevision,
     LedgerEnrolment,
     LedgerType,
     Resident,
@@ -15,6 +16,7 @@ from models.grid import (
     Visit,
     VisitItem,
 )
+from models.heartbeat import SchedulerHeartbeat
 from models.notification import Notification, PushSubscription
 from models.org import OrgUnit
 from models.resident_request import (
@@ -29,19 +31,22 @@ from models.resident_request import (
     Whistle,
 )
 from models.sla import SlaPolicy, SlaTimer, WorkCalendarDay, WorkCalendarYear
-from models.stationing import ReceptionMatter, ReceptionSession, Stationing, StationingMember
+from models.stationing import DutyLogRevision, ReceptionMatter, ReceptionSession, Stationing, StationingMember
 from models.user import RefreshToken, RevokedAccessToken, User
 
 __all__ = [
     "AppliedOp",
     "Attachment",
+    "AuditChainHead",
     "AuditLog",
     "Callback",
     "Category",
     "Device",
+    "DutyLogRevision",
     "ExtensionRequest",
     "Household",
     "HouseholdConflict",
+    "HouseholdRevision",
     "LedgerEnrolment",
     "LedgerType",
     "Notification",
@@ -57,6 +62,7 @@ __all__ = [
     "ResidentRequestEvent",
     "RevokedAccessToken",
     "RoutingRule",
+    "SchedulerHeartbeat",
     "SlaPolicy",
     "SlaTimer",
     "Stationing",

@@ -44,6 +44,7 @@ EXPECTED_JOBS = {
     "generate_reception_sessions": None,
     "close_unrated_replies": None,
     "remind_unrated_replies": None,
+    "back_up_daily": None,
 }
 
 

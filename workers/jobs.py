@@ -158,3 +158,21 @@ def remind_unrated_replies(now: datetime | None = None, engine: Engine | None = 
     if queued:
         log.info("queued %d reminders to rate a reply", queued)
     return queued
+
+
+def back_up_daily(now: datetime | None = None, engine: Engine | None = None) -> int:
+    """The daily backup into BANDENG_BACKUP_DIR, then all but the newest BANDENG_BACKUP_KEEP removed; off at 0.
+    Returns how many old backups were removed."""
+    from core.settings import get_settings
+    from services.backup import archive
+
+    settings = get_settings()
+    if settings.backup_keep == 0:
+        return 0
+    sources = archive.Sources(
+        engine.url.render_as_string(hide_password=False) if engine else settings.database_url, settings.attachments_dir
+    )
+    made = archive.take(sources, settings.backup_dir, now=now or utc_now())
+    removed = archive.prune(settings.backup_dir, settings.backup_keep)
+    log.info("backed up to %s; removed %d older backups", made, len(removed))
+    return len(removed)

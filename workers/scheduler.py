@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from core.settings import get_settings
 from workers import jobs
+from workers.heartbeat import beating
 
 # Every job: coalesce missed runs into one, never two copies at once, and a stated grace for misfires.
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
@@ -48,6 +49,8 @@ def job_table(tz: ZoneInfo) -> list[tuple[Callable[..., Any], BaseTrigger, int |
         (jobs.generate_reception_sessions, CronTrigger(hour=2, minute=23, timezone=tz), None),
         # Monday's summary for stationed cadres, once per cadre and week by its key.
         (jobs.send_stationing_summaries, CronTrigger(day_of_week="mon", hour=8, minute=15, timezone=tz), 12 * HOUR),
+        # The daily backup at night; a missed one runs when the scheduler is back (one folder, whatever the hour).
+        (jobs.back_up_daily, CronTrigger(hour=2, minute=53, timezone=tz), None),
     ]
 
 
@@ -58,5 +61,5 @@ def build_scheduler(*, background: bool) -> BaseScheduler:
     cls = BackgroundScheduler if background else BlockingScheduler
     scheduler: BaseScheduler = cls(timezone=tz, job_defaults=JOB_DEFAULTS)
     for job, trigger, grace in job_table(tz):
-        scheduler.add_job(job, trigger, id=job.__name__, replace_existing=True, misfire_grace_time=grace)
+        scheduler.add_job(beating(job), trigger, id=job.__name__, replace_existing=True, misfire_grace_time=grace)
     return scheduler

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.guard import refuse_to_lose
+
 revision: str = '13b78be13e75'
 down_revision: str | None = '648876f985b4'
 branch_labels: str | Sequence[str] | None = None
@@ -43,6 +45,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    refuse_to_lose("callback")
     op.drop_index('ix_resident_request_status_replied_at', table_name='resident_request')
     with op.batch_alter_table('callback', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_callback_resident_request_id'))

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.guard import refuse_to_lose
+
 revision: str = "435043a39db9"
 down_revision: str | None = "ccf6bfb7a01b"
 branch_labels: str | Sequence[str] | None = None
@@ -33,6 +35,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    refuse_to_lose(where={"resident_request": "reporter_sms_opt_out"})
     with op.batch_alter_table("resident_request", schema=None) as batch_op:
         batch_op.drop_column("reporter_sms_opt_out")
 

@@ -5,7 +5,10 @@ Household edits with a stale `base_version` merge field by field (services/rules
 carry `base_fields`, the phone's copy at `base_version`; a field is changed on the server when its
 current value differs from that copy. Without the copy every differing field counts as changed on both
 sides. A field changed on both sides takes the phone's value (server-receipt order, last writer wins),
-keeps both values in `household_conflict`, flags the household and tells the grid leaders."""
+keeps both values in `household_conflict`, flags the household and tells the grid leaders.
+
+A visit is never edited: its id sent again with the content recorded answers `duplicate`, with other content
+`conflict` (the fields that differ and the visit as kept; nothing written, nothing dropped unsaid)."""
 
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ from models.user import User
 from services.actor import Actor
 from services.errors import Conflict, DomainError, PermissionDenied
 from services.gridwork import sync_households, visits
-from services.gridwork.sync_views import changes_page
+from services.gridwork.sync_views import changes_page, visit_record
 from services.notify import outbox
 from services.rules import field_messages
 
@@ -97,6 +100,8 @@ def _apply(
         return _replayed(session, op, digest) or _retry(op)
     except OperationalError:
         return _retry(op)
+    except visits.VisitChanged as exc:
+        return _changed(session, op, exc)
     except ValidationError as exc:
         return _rejected(op, "validation_failed", "输入有误，请检查标出的字段", field_messages.by_path(exc.errors()))
     except DomainError as exc:
@@ -144,6 +149,20 @@ def _rejected(op: SyncOp, code: str, message: str, fields: dict[str, str] | None
     if fields:
         error["fields"] = fields
     return OpResult(op_id=op.op_id, status=OpStatus.rejected, entity_id=op.entity_id, error=error)
+
+
+def _changed(session: Session, op: SyncOp, exc: visits.VisitChanged) -> OpResult:
+    """A recorded visit sent again with other content: `conflict`, what differs, and the visit as kept."""
+    error = {"code": exc.code, "message": exc.message, "fields": dict.fromkeys(exc.fields, "与已记录的不同")}
+    return OpResult(
+        op_id=op.op_id,
+        status=OpStatus.conflict,
+        entity_id=op.entity_id,
+        server_version=1,
+        conflict={"type": "hard", "fields": exc.fields},
+        server_record=visit_record(session, exc.visit),
+        error=error,
+    )
 
 
 def _retry(op: SyncOp) -> OpResult:

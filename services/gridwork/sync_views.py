@@ -79,6 +79,11 @@ def _items(session: Session, visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, list
     return by_visit
 
 
+def visit_record(session: Session, visit: Visit) -> dict[str, Any]:
+    """A visit as a phone may hold it, with its items."""
+    return _visit_record(visit, _items(session, [visit.id]).get(visit.id, []))
+
+
 def _visit_record(visit: Visit, items: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": str(visit.id),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from core.crypto import get_cipher, normalize_phone
 from models.enums import Channel
-from models.grid import Household, Visit, VisitItem
+from models.grid import Attachment, Household, Visit, VisitItem
 from models.org import OrgUnit
+from models.resident_request import ResidentRequest
 from models.resident_request_schemas import ResidentRequestCreate
 from models.sync_schemas import AttachmentDeclared, VisitFields, VisitItemFields
 from services.actor import Actor
@@ -52,6 +55,18 @@ def scoped_household(session: Session, actor: Actor, household_id: uuid.UUID) ->
     return household
 
 
+class VisitChanged(Conflict):
+    """A visit id already recorded, sent again with other content; nothing is written."""
+
+    code = "visit_changed"
+    message = "这次走访已按第一次上传的内容记录，改动未保存；如需补充，请另记一次走访"
+
+    def __init__(self, visit: Visit, fields: list[str]) -> None:
+        super().__init__(detail=fields)
+        self.visit = visit
+        self.fields = fields
+
+
 @dataclass(frozen=True)
 class Recorded:
     visit: Visit
@@ -68,11 +83,14 @@ def record(
     now: datetime,
 ) -> Recorded:
     """Append a visit: the phone's `visited_at` kept for display, `received_at` the server's now. A visit id
-    already recorded by the same person answers that visit (never a second row)."""
+    already recorded by the same person answers that visit (never a second row) when sent as recorded, and
+    VisitChanged naming what differs when not: a recorded visit is never edited, nor a change dropped unsaid."""
     existing = session.get(Visit, visit_id)
     if existing is not None:
         if existing.visitor_id != actor.id:
             raise Conflict("该编号已被占用", code="id_taken")
+        if changed := _differences(session, actor, existing, data, attachments):
+            raise VisitChanged(existing, changed)
         return Recorded(existing, created=False)
     grid_id, location = _place(session, actor, data)
     visit = Visit(
@@ -93,6 +111,53 @@ def record(
     record_change(session, grid_id=grid_id, entity="visit", entity_id=visit_id, version=1, now=now)
     session.flush()
     return Recorded(visit, created=True)
+
+
+def _differences(
+    session: Session, actor: Actor, visit: Visit, data: VisitFields, declared: list[AttachmentDeclared]
+) -> list[str]:
+    """The fields in which a resent visit differs from the one recorded (instants compared as instants)."""
+    sent: dict[str, Any] = {
+        "household_id": data.household_id,
+        "place_text": data.place_text,
+        "notes": data.notes,
+        "visited_at": data.visited_at,
+        "items": sorted(_sent_item(item) for item in data.items),
+        "attachments": sorted((a.attachment_id, a.sha256.lower()) for a in declared),
+    }
+    if data.household_id is None:
+        sent["grid_id"] = data.grid_id or actor.unit_id
+    kept = {**visit.model_dump(), "items": _kept_items(session, visit), "attachments": _kept_photos(session, visit)}
+    return sorted(name for name, value in sent.items() if value != kept[name])
+
+
+def _sent_item(item: VisitItemFields) -> tuple[Any, ...]:
+    rr = item.resident_request
+    request = None
+    if rr is not None:
+        phone = get_cipher().blind_index(normalize_phone(rr.reporter_phone)) if rr.reporter_phone else None
+        request = (rr.category_id, rr.description, phone, rr.reporter_sms_opt_out)
+    return (str(item.id), item.kind, item.description, item.outcome, request)
+
+
+def _kept_items(session: Session, visit: Visit) -> list[tuple[Any, ...]]:
+    rows = session.exec(
+        select(VisitItem, ResidentRequest)
+        .outerjoin(ResidentRequest, col(ResidentRequest.id) == col(VisitItem.resident_request_id))
+        .where(col(VisitItem.visit_id) == visit.id)
+    ).all()
+    kept = []
+    for item, rr in rows:
+        request = None
+        if rr is not None:
+            request = (rr.category_id, rr.description, rr.reporter_phone_index, rr.reporter_sms_opt_out)
+        kept.append((str(item.id), item.kind, item.description, item.outcome, request))
+    return sorted(kept)
+
+
+def _kept_photos(session: Session, visit: Visit) -> list[tuple[uuid.UUID, str]]:
+    rows = session.exec(select(Attachment.id, Attachment.sha256).where(col(Attachment.visit_id) == visit.id)).all()
+    return sorted((row[0], row[1]) for row in rows)
 
 
 def _place(session: Session, actor: Actor, data: VisitFields) -> tuple[int, str | None]:

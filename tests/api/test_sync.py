@@ -138,3 +138,28 @@ async def test_the_pull_never_contains_an_id_number(client: httpx.AsyncClient, s
     text = response.text
     assert "990100199001011235" not in text and id_number not in text and "13912345678" not in text
     assert body["next_cursor"] and body["has_more"] is False
+
+
+async def test_a_changed_visit_under_a_recorded_id_is_a_conflict_never_a_silent_drop(
+    client: httpx.AsyncClient, session: Session
+) -> None:
+    town = make_town(session, "990316")
+    headers = auth_header(make_user(session, Role.grid_member, town.grid_a1))
+    first = visit_op(notes="入户走访")
+    sent = await client.post("/api/v1/sync/push", json={"device_id": DEVICE, "ops": [first]}, headers=headers)
+    assert sent.json()["results"][0]["status"] == "applied"
+    changed = {
+        **first,
+        "op_id": str(uuid.uuid4()),
+        "fields": {**first["fields"], "notes": "改过", "place_text": "村口"},
+    }
+    for _ in range(2):  # nothing is stored for a refused change: sent again, it is refused again
+        response = await client.post("/api/v1/sync/push", json={"device_id": DEVICE, "ops": [changed]}, headers=headers)
+        [result] = response.json()["results"]
+        assert result["status"] == "conflict", result
+        assert result["conflict"] == {"type": "hard", "fields": ["notes", "place_text"]}
+        assert result["error"]["code"] == "visit_changed" and set(result["error"]["fields"]) == {"notes", "place_text"}
+        assert result["server_record"]["notes"] == "入户走访" and result["server_record"]["place_text"] == "村委会"
+    again = {**first, "op_id": str(uuid.uuid4())}
+    response = await client.post("/api/v1/sync/push", json={"device_id": DEVICE, "ops": [again]}, headers=headers)
+    assert response.json()["results"][0]["status"] == "duplicate"

@@ -98,6 +98,25 @@ def test_a_replayed_create_under_a_new_op_id_makes_no_second_row(session: Sessio
     assert count(session, Visit) == 1
 
 
+def test_the_same_visit_in_another_offset_is_still_a_duplicate(session: Session, member: Actor) -> None:
+    op = visit_op()
+    push(session, member, [op])
+    utc = {**op, "op_id": str(uuid.uuid4()), "fields": {**op["fields"], "visited_at": "2026-11-25T01:30:00Z"}}
+    assert push(session, member, [utc])[0].status == OpStatus.duplicate
+
+
+def test_a_changed_item_time_or_photo_under_a_recorded_visit_id_is_a_conflict(session: Session, member: Actor) -> None:
+    item = {"id": str(uuid.uuid4()), "kind": "suggestion", "description": "修路", "outcome": "noted"}
+    op = visit_op(items=[item])
+    push(session, member, [op])
+    photo = {"attachment_id": str(uuid.uuid4()), "sha256": "a" * 64, "bytes": 10, "mime": "image/jpeg"}
+    fields = {**op["fields"], "items": [{**item, "kind": "difficulty"}], "visited_at": "2026-11-25T10:30:00+08:00"}
+    [result] = push(session, member, [{**op, "op_id": str(uuid.uuid4()), "fields": fields, "attachments": [photo]}])
+    assert result.status == OpStatus.conflict
+    assert result.conflict == {"type": "hard", "fields": ["attachments", "items", "visited_at"]}
+    assert session.exec(select(VisitItem.kind)).all() == ["suggestion"] and count(session, AppliedOp) == 1
+
+
 def test_one_invalid_op_does_not_block_the_rest_of_its_batch(session: Session, member: Actor, town: Town) -> None:
     bad = visit_op(visited_at="not a time")
     foreign = visit_op(make_household(session, town.grid_b1).id)  # another village's grid

@@ -1,0 +1,1 @@
+"""Health as the API reports it: the scheduler's heartbeat."""
