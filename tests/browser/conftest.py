@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
 
 from bandeng.demo import DEMO_PASSWORD
 
@@ -65,6 +66,14 @@ def sign_in(page: Page, server: LiveServer, mobile: str, password: str = DEMO_PA
     page.get_by_label("手机号").fill(mobile)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+
+
+def first_sync_done(page: Page) -> None:
+    """A grid worker's first pull has landed: households and categories are on the phone (a visit form opened
+    before it has no categories to choose from)."""
+    expect(page).to_have_url(re.compile(r"#/staff/visits$"))
+    expect(page.locator(".sync-card")).to_contain_text("上次同步")
+    expect(page.locator(".sync-card")).not_to_contain_text("尚未同步")
 
 
 PHONE: ViewportSize = {"width": 390, "height": 844}

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, ViewportSize, expect
 
-from tests.browser.conftest import LiveServer, sign_in
+from tests.browser.conftest import LiveServer, first_sync_done, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -99,7 +99,7 @@ def _outbox_ops(page: Page) -> list[dict[str, Any]]:
 def test_a_visits_request_keeps_the_residents_no_to_sms(page: Page, live_server: LiveServer) -> None:
     page.set_viewport_size(SMALL_PHONE)
     sign_in(page, live_server, GRID_MEMBER)
-    expect(page).to_have_url(re.compile(r"#/staff/visits$"))
+    first_sync_done(page)
     # A visit to a place, not a household: the due list stays as the visit tests expect it.
     page.get_by_role("link", name="不入户走访（记录地点）").click()
     expect(page.get_by_role("heading", name="记录走访")).to_be_visible()

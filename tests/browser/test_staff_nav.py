@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
-from tests.browser.conftest import LiveServer, sign_in
+from tests.browser.conftest import LiveServer, first_sync_done, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -39,9 +39,7 @@ def _dispatched_to_the_grid(server: LiveServer, description: str) -> dict[str, A
 
 def _sign_in_grid_member(page: Page, server: LiveServer) -> None:
     sign_in(page, server, GRID_MEMBER)
-    expect(page).to_have_url(re.compile(r"#/staff/visits$"))
-    expect(page.locator(".sync-card")).to_contain_text("上次同步")  # categories and households are on the phone
-    expect(page.locator(".sync-card")).not_to_contain_text("尚未同步")
+    first_sync_done(page)
 
 
 def _bar(page: Page, name: str) -> Any:
