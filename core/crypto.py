@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from core.settings import get_settings
 
 _NON_DIGITS = re.compile(r"\D")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def normalize_phone(raw: str) -> str:
@@ -24,6 +25,11 @@ def normalize_phone(raw: str) -> str:
         if len(digits) == len(prefix) + 11 and digits.startswith(prefix):
             return digits[len(prefix) :]
     return digits
+
+
+def is_mobile(phone: str) -> bool:
+    """A mainland mobile number as `normalize_phone` leaves it: 11 digits, 13x–19x."""
+    return _MOBILE.fullmatch(phone) is not None
 
 
 def mask_phone(phone: str) -> str:

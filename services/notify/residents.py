@@ -7,7 +7,6 @@ text and its parameters. Staff inboxes are an account's rows and never hold one.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -15,11 +14,10 @@ from datetime import datetime
 from cryptography.exceptions import InvalidTag
 from sqlmodel import Session, col, select
 
-from core.crypto import get_cipher
+from core.crypto import get_cipher, is_mobile
 from models.enums import NotificationChannel, NotificationStatus
 from models.resident_request import ResidentRequest
 
-MOBILE = re.compile(r"1[3-9][0-9]{9}")  # a mainland mobile number, as `normalize_phone` stores it
 NO_MOBILE = "居民未留手机号或不接收短信"
 
 
@@ -32,7 +30,7 @@ def mobile(ciphertext: str | None, opted_out: bool) -> str | None:
         phone = get_cipher().decrypt(ciphertext)
     except (ValueError, InvalidTag):
         return None
-    return phone if MOBILE.fullmatch(phone) else None
+    return phone if is_mobile(phone) else None
 
 
 def row(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.crypto import SealedPhone, get_cipher, mask_phone, normalize_phone
+from core.crypto import SealedPhone, get_cipher, is_mobile, mask_phone, normalize_phone
 from core.security import hash_password
 from core.settings import get_settings
 from models.enums import ROLE_LABELS, UNIT_KIND_LABELS, Role, UnitKind
@@ -34,7 +33,6 @@ ROLE_UNIT_KINDS: dict[Role, frozenset[UnitKind]] = {
     Role.admin: frozenset({UnitKind.district, UnitKind.town}),
     Role.auditor: frozenset({UnitKind.district, UnitKind.town}),
 }
-_MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 def role_fits_unit(role: Role, kind: UnitKind) -> bool:
@@ -94,7 +92,7 @@ def _check_fit(role: Role, unit: OrgUnit) -> None:
 
 def _seal_mobile(session: Session, mobile: str) -> SealedPhone:
     phone = normalize_phone(mobile)
-    if not _MOBILE.fullmatch(phone):
+    if not is_mobile(phone):
         raise Invalid("请填写 11 位手机号", field="mobile", code="mobile_invalid")
     sealed = get_cipher().seal_phone(phone)
     if session.exec(select(User.id).where(User.mobile_index == sealed.blind_index)).first() is not None:

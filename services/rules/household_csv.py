@@ -9,11 +9,10 @@ import io
 import re
 from dataclasses import dataclass
 
-from core.crypto import normalize_phone
+from core.crypto import is_mobile, normalize_phone
 
 HEADER = ("head_name", "address", "phone", "member_count", "notes")
 MAX_ROWS = 5000
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{9,11}$")
 _LIMITS = {"head_name": 50, "address": 200, "notes": 500}
 
@@ -43,7 +42,7 @@ class ParsedCsv:
 
 def _phone_problem(value: str) -> str | None:
     digits = normalize_phone(value)
-    if _MOBILE.match(digits) or _LANDLINE.match(digits):
+    if is_mobile(digits) or _LANDLINE.match(digits):
         return None
     return "电话应为 11 位手机号或带区号的固定电话"
 
