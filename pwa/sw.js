@@ -4,7 +4,7 @@
 // another's new export): the new worker caches the whole set at once instead of one file per refresh.
 // Also shows Web Push messages and opens them on a tap.
 
-const VERSION = 'bandeng-shell-v10';
+const VERSION = 'bandeng-shell-v11';
 const SHELL = [
   '/',
   '/app.css',
